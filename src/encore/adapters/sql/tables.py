@@ -1,0 +1,304 @@
+"""Table mappings: SQLAlchemy Core tables for SQLite and PostgreSQL alike.
+
+Only the SQL adapter sees these; domains work with their own frozen dataclasses. Timestamps are
+timezone-aware UTC. IDs are the opaque 22-character strings from `encore.ids`. Every change here
+needs an Alembic revision (a test compares the migrated schema with this metadata).
+"""
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    text,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+ID = String(22)
+COUNTRY = String(2)
+PLANS = "'free', 'premium', 'family', 'duo'"
+
+
+def _created_at() -> Column[object]:
+    return Column("created_at", DateTime(timezone=True), nullable=False)
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("display_name", String(100), nullable=False),
+    Column("country", COUNTRY, nullable=False),
+    Column("plan", String(16), nullable=False, server_default="free"),
+    Column("is_admin", Boolean, nullable=False, server_default=text("false")),
+    _created_at(),
+    CheckConstraint(f"plan IN ({PLANS})", name="plan"),
+)
+
+plan_changes = Table(
+    "plan_changes",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("idempotency_key", String(255), nullable=False),
+    Column("from_plan", String(16), nullable=False),
+    Column("to_plan", String(16), nullable=False),
+    Column("changed_by", ID, nullable=False),
+    Column("reason", String(255), nullable=False, server_default=""),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("user_id", "idempotency_key", name="uq_plan_changes_user_key"),
+    CheckConstraint(f"to_plan IN ({PLANS})", name="to_plan"),
+)
+
+plan_members = Table(
+    "plan_members",
+    metadata,
+    Column("owner_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("member_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("invited_at", DateTime(timezone=True), nullable=False),
+    Column("joined_at", DateTime(timezone=True), nullable=True),
+    # A listener belongs to at most one family or duo.
+    UniqueConstraint("member_id", name="uq_plan_members_member"),
+    CheckConstraint("status IN ('invited', 'active')", name="status"),
+    CheckConstraint("owner_id <> member_id", name="not_self"),
+)
+
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    # Every token descends from one sign-in; a reused token revokes its whole family.
+    Column("family_id", ID, nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+# --- catalog ----------------------------------------------------------------------------------
+
+artists = Table(
+    "artists",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(500), nullable=False),
+    Column("sort_name", String(500), nullable=False),
+    Column("musicbrainz_id", String(36), nullable=True, unique=True),
+    Column("image_path", String(500), nullable=True),
+    _created_at(),
+    Index("ix_artists_sort_name", "sort_name"),
+)
+
+albums = Table(
+    "albums",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(500), nullable=False),
+    Column("album_type", String(16), nullable=False, server_default="album"),
+    Column("release_date", Date, nullable=True),
+    # How much of release_date is known: 'year', 'month' or 'day' (tags often carry only a year).
+    Column("release_date_precision", String(5), nullable=True),
+    Column("total_tracks", Integer, nullable=False, server_default="0"),
+    Column("label", String(500), nullable=True),
+    Column("upc", String(20), nullable=True),
+    Column("musicbrainz_id", String(36), nullable=True, unique=True),
+    Column("cover_art_path", String(500), nullable=True),
+    _created_at(),
+    CheckConstraint("album_type IN ('album', 'single', 'compilation', 'ep')", name="album_type"),
+    CheckConstraint(
+        "release_date_precision IS NULL OR release_date_precision IN ('year', 'month', 'day')",
+        name="release_date_precision",
+    ),
+)
+
+album_artists = Table(
+    "album_artists",
+    metadata,
+    Column("album_id", ID, ForeignKey("albums.id", ondelete="CASCADE"), primary_key=True),
+    Column("artist_id", ID, ForeignKey("artists.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Index("ix_album_artists_artist_id", "artist_id"),
+)
+
+tracks = Table(
+    "tracks",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("album_id", ID, ForeignKey("albums.id", ondelete="RESTRICT"), nullable=False),
+    Column("title", String(500), nullable=False),
+    Column("duration_ms", Integer, nullable=False),
+    Column("disc_number", Integer, nullable=False, server_default="1"),
+    Column("track_number", Integer, nullable=True),
+    Column("isrc", String(12), nullable=True),
+    Column("explicit", Boolean, nullable=False, server_default=text("false")),
+    Column("popularity", Integer, nullable=False, server_default="0"),
+    # False: licensed everywhere; True: only in the countries listed in track_countries.
+    Column("restricted", Boolean, nullable=False, server_default=text("false")),
+    Column("musicbrainz_id", String(36), nullable=True),
+    Column("content_hash", String(64), nullable=True, unique=True),
+    _created_at(),
+    Index("ix_tracks_album_id", "album_id", "disc_number", "track_number"),
+    Index("ix_tracks_isrc", "isrc"),
+    Index("ix_tracks_popularity", "popularity"),
+    CheckConstraint("duration_ms >= 0", name="duration"),
+    CheckConstraint("popularity BETWEEN 0 AND 100", name="popularity"),
+)
+
+track_artists = Table(
+    "track_artists",
+    metadata,
+    Column("track_id", ID, ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True),
+    Column("artist_id", ID, ForeignKey("artists.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Index("ix_track_artists_artist_id", "artist_id"),
+)
+
+genres = Table(
+    "genres",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+)
+
+track_genres = Table(
+    "track_genres",
+    metadata,
+    Column("track_id", ID, ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True),
+    Column("genre_id", Integer, ForeignKey("genres.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Index("ix_track_genres_genre_id", "genre_id"),
+)
+
+track_countries = Table(
+    "track_countries",
+    metadata,
+    Column("track_id", ID, ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True),
+    Column("country", COUNTRY, primary_key=True),
+)
+
+renditions = Table(
+    "renditions",
+    metadata,
+    Column("track_id", ID, ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True),
+    Column("quality", String(16), primary_key=True),
+    Column("format", String(8), nullable=False),
+    Column("codec", String(16), nullable=False),
+    # NULL for lossless: FLAC has no nominal bitrate.
+    Column("bitrate_kbps", Integer, nullable=True),
+    Column("size_bytes", Integer, nullable=False),
+    Column("path", String(500), nullable=False, unique=True),
+    Column("checksum", String(64), nullable=False),
+    _created_at(),
+    CheckConstraint(
+        "quality IN ('low', 'normal', 'high', 'very_high', 'lossless', 'preview')", name="quality"
+    ),
+    CheckConstraint("size_bytes >= 0", name="size"),
+)
+
+# --- library ----------------------------------------------------------------------------------
+
+playlists = Table(
+    "playlists",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("owner_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    Column("name", String(200), nullable=False),
+    Column("description", String(1000), nullable=False, server_default=""),
+    Column("public", Boolean, nullable=False, server_default=text("true")),
+    Column("collaborative", Boolean, nullable=False, server_default=text("false")),
+    # 'user' for listeners' own; generated ones ('discover_weekly', 'daily_mix', ...) are Encore's.
+    Column("kind", String(32), nullable=False, server_default="user"),
+    Column("snapshot_id", String(32), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    _created_at(),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_playlists_owner_id", "owner_id"),
+    CheckConstraint("NOT (public AND collaborative)", name="collaborative_private"),
+)
+
+playlist_tracks = Table(
+    "playlist_tracks",
+    metadata,
+    Column("playlist_id", ID, ForeignKey("playlists.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("track_id", ID, ForeignKey("tracks.id", ondelete="CASCADE"), nullable=False),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+    Column("added_by", ID, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Index("ix_playlist_tracks_track_id", "track_id"),
+    CheckConstraint("position >= 0", name="position"),
+)
+
+playlist_collaborators = Table(
+    "playlist_collaborators",
+    metadata,
+    Column("playlist_id", ID, ForeignKey("playlists.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+)
+
+liked_tracks = Table(
+    "liked_tracks",
+    metadata,
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("track_id", ID, ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True),
+    Column("liked_at", DateTime(timezone=True), nullable=False),
+    Index("ix_liked_tracks_user_liked_at", "user_id", "liked_at"),
+)
+
+follows = Table(
+    "follows",
+    metadata,
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("target_type", String(16), primary_key=True),
+    Column("target_id", ID, primary_key=True),
+    Column("followed_at", DateTime(timezone=True), nullable=False),
+    Index("ix_follows_target", "target_type", "target_id"),
+    CheckConstraint("target_type IN ('artist', 'playlist', 'user')", name="target_type"),
+)
+
+# --- history ----------------------------------------------------------------------------------
+
+listening_history = Table(
+    "listening_history",
+    metadata,
+    # The client's event id: a replayed offline batch lands once.
+    Column("event_id", String(64), primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("track_id", ID, ForeignKey("tracks.id", ondelete="CASCADE"), nullable=False),
+    Column("listened_at", DateTime(timezone=True), nullable=False),
+    Column("duration_played_ms", Integer, nullable=False),
+    Column("completed", Boolean, nullable=False),
+    Column("skipped", Boolean, nullable=False, server_default=text("false")),
+    Column("context_type", String(16), nullable=True),
+    Column("context_id", String(64), nullable=True),
+    Column("device", String(100), nullable=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    # Read newest first; a B-tree serves that order by scanning backwards.
+    Index("ix_listening_history_user_listened_at", "user_id", "listened_at"),
+    Index("ix_listening_history_track_id", "track_id"),
+    CheckConstraint("duration_played_ms >= 0", name="duration"),
+)

@@ -1,0 +1,90 @@
+"""One SQL transaction, with every domain's repositories bound to its connection.
+
+A single class serves all domains: it satisfies `AccountsUnitOfWork`, `CatalogUnitOfWork` and the
+rest structurally, so a service that spans domains still runs in one transaction.
+"""
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+
+from encore.adapters.sql.accounts import (
+    SqlMembershipRepository,
+    SqlPlanChangeRepository,
+    SqlRefreshTokenRepository,
+    SqlUserRepository,
+)
+from encore.adapters.sql.catalog import (
+    SqlAlbumRepository,
+    SqlArtistRepository,
+    SqlRenditionRepository,
+    SqlTrackRepository,
+)
+from encore.adapters.sql.engine import READONLY
+
+
+class SqlUnitOfWork:
+    users: SqlUserRepository
+    plan_changes: SqlPlanChangeRepository
+    memberships: SqlMembershipRepository
+    refresh_tokens: SqlRefreshTokenRepository
+    artists: SqlArtistRepository
+    albums: SqlAlbumRepository
+    tracks: SqlTrackRepository
+    renditions: SqlRenditionRepository
+
+    def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
+        self._engine = engine
+        self._readonly = readonly
+        self._connection: Connection | None = None
+
+    def __enter__(self) -> Self:
+        connection = self._engine.connect()
+        if self._readonly:
+            connection = connection.execution_options(**{READONLY: True})
+        connection.begin()
+        self._connection = connection
+        self.users = SqlUserRepository(connection)
+        self.plan_changes = SqlPlanChangeRepository(connection)
+        self.memberships = SqlMembershipRepository(connection)
+        self.refresh_tokens = SqlRefreshTokenRepository(connection)
+        self.artists = SqlArtistRepository(connection)
+        self.albums = SqlAlbumRepository(connection)
+        self.tracks = SqlTrackRepository(connection)
+        self.renditions = SqlRenditionRepository(connection)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection = self._require()
+        try:
+            if connection.in_transaction():
+                connection.rollback()
+        finally:
+            connection.close()
+            self._connection = None
+
+    def commit(self) -> None:
+        self._require().commit()
+
+    def rollback(self) -> None:
+        self._require().rollback()
+
+    def _require(self) -> Connection:
+        if self._connection is None:
+            raise RuntimeError("unit of work used outside its `with` block")
+        return self._connection
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __call__(self, *, readonly: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, readonly=readonly)

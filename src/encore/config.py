@@ -1,0 +1,88 @@
+"""Settings: `ENCORE_*` environment variables over an optional TOML file over defaults.
+
+Built once, by `encore.bootstrap`, never at import time. The TOML file is `ENCORE_CONFIG` when set,
+else `encore.toml` in the data directory when it exists.
+"""
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_DATA_DIR = Path("./var")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ENCORE_", extra="forbid", frozen=True)
+
+    data_dir: Path = Field(default=DEFAULT_DATA_DIR, alias="ENCORE_DATA")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file in the data directory"
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signing secret; default: generated once into the data directory"
+    )
+    signup_open: bool = True
+    access_token_ttl_s: int = Field(default=900, ge=30, le=86_400)
+    refresh_token_ttl_s: int = Field(default=30 * 86_400, ge=3600)
+
+    max_body_bytes: int = Field(default=1 << 20, ge=1024)
+    login_attempts_per_minute: int = Field(default=10, ge=1)
+    catalog_cache_ttl_s: float = Field(default=60.0, ge=0)
+    catalog_cache_entries: int = Field(default=100_000, ge=0)
+    access_log: bool = False
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'encore.db').resolve()}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = _toml_file(init_settings(), env_settings())
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+
+def _toml_file(init: dict[str, Any], env: dict[str, Any]) -> Path | None:
+    import os
+
+    explicit = os.environ.get("ENCORE_CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise FileNotFoundError(f"ENCORE_CONFIG points at {path}, which is not a file")
+        return path
+    data_dir = Path(
+        init.get("ENCORE_DATA")
+        or init.get("data_dir")
+        or env.get("ENCORE_DATA")
+        or DEFAULT_DATA_DIR
+    )
+    candidate = data_dir / "encore.toml"
+    return candidate if candidate.is_file() else None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings for this process; `overrides` (from CLI flags) win over everything else."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    if "data_dir" in given:
+        given["ENCORE_DATA"] = Path(given.pop("data_dir"))
+    return Settings(**given)

@@ -1,0 +1,20 @@
+"""Opaque, URL-safe identifiers.
+
+IDs are 22 base62 characters (about 131 random bits), like Spotify's. They are also safe as path
+segments, which the media layout `audio/{id[0:2]}/{id[2:4]}/{id}/...` relies on.
+"""
+
+import re
+import secrets
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+ID_LENGTH = 22
+_ID_PATTERN = re.compile(rf"[0-9A-Za-z]{{{ID_LENGTH}}}")
+
+
+def new_id() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(ID_LENGTH))
+
+
+def is_valid_id(candidate: str) -> bool:
+    return _ID_PATTERN.fullmatch(candidate) is not None
