@@ -4,7 +4,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-
 from encore.accounts.model import Membership, Plan, PlanChange, RefreshToken, User
 from encore.unit_of_work import UnitOfWork
 
@@ -41,14 +40,21 @@ class RefreshTokenRepository(Protocol):
     def add(self, token: RefreshToken) -> None: ...
     def get_by_hash(self, token_hash: str) -> RefreshToken | None: ...
     def mark_used(self, token_id: str, used_at: datetime) -> bool:
-        """Mark a token spent; False when it was spent already (so two racing uses can't both win)."""
+        """Mark a token spent; False if it was spent already (two racing uses never both win)."""
         ...
 
     def revoke_family(self, family_id: str, revoked_at: datetime) -> None: ...
 
 
 class AccountsUnitOfWork(UnitOfWork, Protocol):
-    users: UserRepository
-    plan_changes: PlanChangeRepository
-    memberships: MembershipRepository
-    refresh_tokens: RefreshTokenRepository
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def plan_changes(self) -> PlanChangeRepository: ...
+
+    @property
+    def memberships(self) -> MembershipRepository: ...
+
+    @property
+    def refresh_tokens(self) -> RefreshTokenRepository: ...

@@ -3,7 +3,6 @@
 from collections.abc import Sequence
 from typing import Protocol
 
-
 from encore.catalog.model import Album, Artist, Ref, Rendition, Track
 from encore.unit_of_work import UnitOfWork
 
@@ -38,7 +37,14 @@ class RenditionRepository(Protocol):
 
 
 class CatalogUnitOfWork(UnitOfWork, Protocol):
-    artists: ArtistRepository
-    albums: AlbumRepository
-    tracks: TrackRepository
-    renditions: RenditionRepository
+    @property
+    def artists(self) -> ArtistRepository: ...
+
+    @property
+    def albums(self) -> AlbumRepository: ...
+
+    @property
+    def tracks(self) -> TrackRepository: ...
+
+    @property
+    def renditions(self) -> RenditionRepository: ...

@@ -126,7 +126,7 @@ class SqlAlbumRepository:
         return self._load(
             select(albums)
             .where(albums.c.id.in_(linked))
-            .order_by(albums.c.release_date.desc(), albums.c.name)
+            .order_by(albums.c.release_date.desc().nulls_last(), albums.c.name)
         )
 
     def _load(self, query: Any) -> list[Album]:
@@ -217,7 +217,7 @@ class SqlTrackRepository:
         return self._load(
             select(tracks)
             .where(tracks.c.album_id == album_id)
-            .order_by(tracks.c.disc_number, tracks.c.track_number, tracks.c.title)
+            .order_by(tracks.c.disc_number, tracks.c.track_number.nulls_last(), tracks.c.title)
         )
 
     def top_by_artist(self, artist_id: str, *, limit: int) -> Sequence[Track]:
@@ -239,9 +239,8 @@ class SqlTrackRepository:
             for row in self._c.execute(select(genres).where(genres.c.name.in_(wanted)))
         }
         for name in sorted(wanted - known.keys()):
-            known[name] = int(
-                self._c.execute(genres.insert().values(name=name)).inserted_primary_key[0]
-            )
+            inserted = self._c.execute(genres.insert().values(name=name).returning(genres.c.id))
+            known[name] = int(inserted.scalar_one())
         return known
 
     def _load(self, query: Any) -> list[Track]:

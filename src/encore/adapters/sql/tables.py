@@ -5,6 +5,8 @@ timezone-aware UTC. IDs are the opaque 22-character strings from `encore.ids`. E
 needs an Alembic revision (a test compares the migrated schema with this metadata).
 """
 
+from datetime import UTC, datetime
+
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -17,9 +19,11 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    TypeDecorator,
     UniqueConstraint,
     text,
 )
+from sqlalchemy.engine import Dialect
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -36,8 +40,34 @@ COUNTRY = String(2)
 PLANS = "'free', 'premium', 'family', 'duo'"
 
 
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware timestamp, written and read back in UTC; naive values are taken as UTC.
+
+    SQLite keeps no offset, so 12:00+02:00 would otherwise be stored as 12:00 and read back as
+    12:00 UTC; PostgreSQL hands values back in the session's time zone, whatever the server's is.
+    The DDL is plain `DateTime(timezone=True)`.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return _as_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return _as_utc(value)
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
 def _created_at() -> Column[object]:
-    return Column("created_at", DateTime(timezone=True), nullable=False)
+    return Column("created_at", UtcDateTime(), nullable=False)
 
 
 # --- accounts ---------------------------------------------------------------------------------
@@ -66,7 +96,7 @@ plan_changes = Table(
     Column("to_plan", String(16), nullable=False),
     Column("changed_by", ID, nullable=False),
     Column("reason", String(255), nullable=False, server_default=""),
-    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("changed_at", UtcDateTime(), nullable=False),
     UniqueConstraint("user_id", "idempotency_key", name="uq_plan_changes_user_key"),
     CheckConstraint(f"to_plan IN ({PLANS})", name="to_plan"),
 )
@@ -77,8 +107,8 @@ plan_members = Table(
     Column("owner_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("member_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("status", String(16), nullable=False),
-    Column("invited_at", DateTime(timezone=True), nullable=False),
-    Column("joined_at", DateTime(timezone=True), nullable=True),
+    Column("invited_at", UtcDateTime(), nullable=False),
+    Column("joined_at", UtcDateTime(), nullable=True),
     # A listener belongs to at most one family or duo.
     UniqueConstraint("member_id", name="uq_plan_members_member"),
     CheckConstraint("status IN ('invited', 'active')", name="status"),
@@ -93,10 +123,10 @@ refresh_tokens = Table(
     # Every token descends from one sign-in; a reused token revokes its whole family.
     Column("family_id", ID, nullable=False, index=True),
     Column("token_hash", String(64), nullable=False, unique=True),
-    Column("issued_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
-    Column("used_at", DateTime(timezone=True), nullable=True),
-    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("issued_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("used_at", UtcDateTime(), nullable=True),
+    Column("revoked_at", UtcDateTime(), nullable=True),
 )
 
 # --- catalog ----------------------------------------------------------------------------------
@@ -233,9 +263,9 @@ playlists = Table(
     # 'user' for listeners' own; generated ones ('discover_weekly', 'daily_mix', ...) are Encore's.
     Column("kind", String(32), nullable=False, server_default="user"),
     Column("snapshot_id", String(32), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("expires_at", UtcDateTime(), nullable=True),
     _created_at(),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
     Index("ix_playlists_owner_id", "owner_id"),
     CheckConstraint("NOT (public AND collaborative)", name="collaborative_private"),
 )
@@ -246,7 +276,7 @@ playlist_tracks = Table(
     Column("playlist_id", ID, ForeignKey("playlists.id", ondelete="CASCADE"), primary_key=True),
     Column("position", Integer, primary_key=True),
     Column("track_id", ID, ForeignKey("tracks.id", ondelete="CASCADE"), nullable=False),
-    Column("added_at", DateTime(timezone=True), nullable=False),
+    Column("added_at", UtcDateTime(), nullable=False),
     Column("added_by", ID, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
     Index("ix_playlist_tracks_track_id", "track_id"),
     CheckConstraint("position >= 0", name="position"),
@@ -257,7 +287,7 @@ playlist_collaborators = Table(
     metadata,
     Column("playlist_id", ID, ForeignKey("playlists.id", ondelete="CASCADE"), primary_key=True),
     Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    Column("added_at", DateTime(timezone=True), nullable=False),
+    Column("added_at", UtcDateTime(), nullable=False),
 )
 
 liked_tracks = Table(
@@ -265,7 +295,7 @@ liked_tracks = Table(
     metadata,
     Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("track_id", ID, ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True),
-    Column("liked_at", DateTime(timezone=True), nullable=False),
+    Column("liked_at", UtcDateTime(), nullable=False),
     Index("ix_liked_tracks_user_liked_at", "user_id", "liked_at"),
 )
 
@@ -275,7 +305,7 @@ follows = Table(
     Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("target_type", String(16), primary_key=True),
     Column("target_id", ID, primary_key=True),
-    Column("followed_at", DateTime(timezone=True), nullable=False),
+    Column("followed_at", UtcDateTime(), nullable=False),
     Index("ix_follows_target", "target_type", "target_id"),
     CheckConstraint("target_type IN ('artist', 'playlist', 'user')", name="target_type"),
 )
@@ -289,14 +319,14 @@ listening_history = Table(
     Column("event_id", String(64), primary_key=True),
     Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("track_id", ID, ForeignKey("tracks.id", ondelete="CASCADE"), nullable=False),
-    Column("listened_at", DateTime(timezone=True), nullable=False),
+    Column("listened_at", UtcDateTime(), nullable=False),
     Column("duration_played_ms", Integer, nullable=False),
     Column("completed", Boolean, nullable=False),
     Column("skipped", Boolean, nullable=False, server_default=text("false")),
     Column("context_type", String(16), nullable=True),
     Column("context_id", String(64), nullable=True),
     Column("device", String(100), nullable=True),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
     # Read newest first; a B-tree serves that order by scanning backwards.
     Index("ix_listening_history_user_listened_at", "user_id", "listened_at"),
     Index("ix_listening_history_track_id", "track_id"),

@@ -1,0 +1,68 @@
+"""The FastAPI application factory."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from encore import __version__
+from encore.accounts.routes import router as accounts_router
+from encore.api import problems
+from encore.api.middleware import BodySizeLimit, Metrics
+from encore.bootstrap import Services
+from encore.catalog.routes import router as catalog_router
+
+log = logging.getLogger(__name__)
+
+
+def create_app(services: Services) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        services.close()
+
+    app = FastAPI(
+        title="Encore",
+        version=__version__,
+        description="A self-hostable music streaming service",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    registry = CollectorRegistry()
+    problems.install(app)
+    app.include_router(accounts_router)
+    app.include_router(catalog_router)
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> Response:
+        failing = await run_in_threadpool(_failing_checks, services)
+        if failing:
+            return problems.problem(
+                503, kind="unhealthy", detail=f"Failing: {', '.join(failing)}", checks=failing
+            )
+        return Response(b'{"status":"ok"}', media_type="application/json")
+
+    @app.get("/metrics", tags=["operations"], include_in_schema=False)
+    async def metrics(_: Request) -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    # Outermost last: metrics see every answer, the body limit included.
+    app.add_middleware(BodySizeLimit, max_bytes=services.settings.max_body_bytes)
+    app.add_middleware(Metrics, registry=registry)
+    return app
+
+
+def _failing_checks(services: Services) -> list[str]:
+    failing = []
+    for name, check in services.health_checks.items():
+        try:
+            check()
+        except Exception:
+            log.warning("health check %s failed", name, exc_info=True)
+            failing.append(name)
+    return failing

@@ -1,0 +1,93 @@
+"""The one wiring point: settings -> adapters -> services.
+
+Nothing else in Encore chooses an adapter. Tests call `bootstrap` with their own settings, or
+build services by hand from fakes, the same way.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import Engine, text
+
+from encore.accounts.passwords import Passwords
+from encore.accounts.service import AccountService
+from encore.accounts.tokens import AccessTokens
+from encore.adapters.cache.memory import MemoryCache
+from encore.adapters.keyfile import load_or_create_secret
+from encore.adapters.sql import migrate
+from encore.adapters.sql.engine import make_engine
+from encore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from encore.cache import Cache
+from encore.catalog.documents import RenderedDocuments
+from encore.catalog.service import CatalogService
+from encore.config import Settings
+from encore.keys import derive_key
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    accounts: AccountService
+    catalog: CatalogService
+    access_tokens: AccessTokens
+    documents: RenderedDocuments
+    cache: Cache
+    engine: Engine
+    # Named probes for /healthz; each raises when its part is unwell.
+    health_checks: dict[str, Callable[[], None]] = field(default_factory=dict)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    run_migrations: bool = True,
+    passwords: Passwords | None = None,
+) -> Services:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    master = (
+        settings.secret_key.get_secret_value().encode()
+        if settings.secret_key
+        else load_or_create_secret(settings.data_dir)
+    )
+    engine = make_engine(settings.sqlalchemy_url)
+    if run_migrations:
+        migrate.upgrade(engine)
+    uow = SqlUnitOfWorkFactory(engine)
+    cache = MemoryCache(max_entries=settings.catalog_cache_entries)
+    access_tokens = AccessTokens(
+        derive_key(master, "access-token"), ttl_s=settings.access_token_ttl_s
+    )
+    accounts = AccountService(
+        uow=uow,
+        passwords=passwords or Passwords(),
+        access_tokens=access_tokens,
+        cache=cache,
+        refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_s),
+        signup_open=settings.signup_open,
+        login_attempts_per_minute=settings.login_attempts_per_minute,
+    )
+    catalog = CatalogService(uow=uow)
+    documents = RenderedDocuments(cache, ttl_s=settings.catalog_cache_ttl_s)
+    catalog.on_change(documents.forget)
+
+    def database() -> None:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    return Services(
+        settings=settings,
+        accounts=accounts,
+        catalog=catalog,
+        access_tokens=access_tokens,
+        documents=documents,
+        cache=cache,
+        engine=engine,
+        health_checks={"database": database},
+    )

@@ -1,0 +1,57 @@
+"""Catalog reads: GET /api/v1/tracks/{id}, /albums/{id}, /artists/{id}.
+
+These are the busiest routes, so they answer with pre-rendered JSON bytes from the document cache
+and touch the database (in a worker thread) only on a miss.
+"""
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from encore.api.deps import CurrentPrincipal, ServicesDep
+from encore.bootstrap import Services
+from encore.catalog.schemas import AlbumRead, ArtistRead, TrackRead
+from encore.ids import ID_LENGTH
+
+router = APIRouter(prefix="/api/v1", tags=["catalog"])
+
+EntityId = Annotated[
+    str, Path(min_length=ID_LENGTH, max_length=ID_LENGTH, pattern="^[0-9A-Za-z]+$")
+]
+JSON = "application/json"
+Render = Callable[[], bytes]
+
+
+async def _document(services: Services, kind: str, entity_id: str, render: Render) -> Response:
+    document = services.documents.get(kind, entity_id)
+    if document is None:
+        document = await run_in_threadpool(render)
+        services.documents.put(kind, entity_id, document)
+    return Response(document, media_type=JSON)
+
+
+@router.get("/tracks/{track_id}", response_class=Response, responses={200: {"model": TrackRead}})
+async def get_track(track_id: EntityId, _: CurrentPrincipal, services: ServicesDep) -> Response:
+    def render() -> bytes:
+        return TrackRead.of(services.catalog.get_track(track_id)).model_dump_json().encode()
+
+    return await _document(services, "track", track_id, render)
+
+
+@router.get("/albums/{album_id}", response_class=Response, responses={200: {"model": AlbumRead}})
+async def get_album(album_id: EntityId, _: CurrentPrincipal, services: ServicesDep) -> Response:
+    def render() -> bytes:
+        return AlbumRead.of_detail(services.catalog.get_album(album_id)).model_dump_json().encode()
+
+    return await _document(services, "album", album_id, render)
+
+
+@router.get("/artists/{artist_id}", response_class=Response, responses={200: {"model": ArtistRead}})
+async def get_artist(artist_id: EntityId, _: CurrentPrincipal, services: ServicesDep) -> Response:
+    def render() -> bytes:
+        return ArtistRead.of(services.catalog.get_artist(artist_id)).model_dump_json().encode()
+
+    return await _document(services, "artist", artist_id, render)

@@ -1,0 +1,154 @@
+"""The `encore` command line."""
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from encore.accounts.model import Plan
+from encore.bootstrap import Services, bootstrap
+from encore.config import Settings, load_settings
+from encore.errors import EncoreError
+
+app = typer.Typer(help="Encore: a self-hostable music streaming service.", no_args_is_help=True)
+users_app = typer.Typer(help="Manage listener accounts.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+err = Console(stderr=True)
+out = Console()
+T = TypeVar("T")
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data",
+        envvar="ENCORE_DATA",
+        help="Data directory holding this instance's whole state (default ./var).",
+        file_okay=False,
+    ),
+]
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except (ValidationError, FileNotFoundError, ValueError) as error:
+        err.print(f"[red]Invalid settings:[/red] {error}")
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def _services(data: Path | None) -> Iterator[Services]:
+    services = bootstrap(_settings(data_dir=data))
+    try:
+        yield services
+    finally:
+        services.close()
+
+
+def _domain(call: Callable[[], T]) -> T:
+    try:
+        return call()
+    except EncoreError as error:
+        err.print(f"[red]{error.title}:[/red] {error.detail}")
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def serve(
+    data: DataDir = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port to listen on.")] = None,
+) -> None:
+    """Start the Encore server."""
+    import uvicorn
+
+    from encore.api.app import create_app
+
+    settings = _settings(data_dir=data, host=host, port=port)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    services = bootstrap(settings)
+    out.print(f"Encore on http://{settings.host}:{settings.port}  (data: {settings.data_dir})")
+    uvicorn.run(
+        create_app(services),
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        access_log=settings.access_log,
+        log_level="info",
+    )
+
+
+@app.command()
+def migrate(data: DataDir = None) -> None:
+    """Bring the database schema up to date."""
+    from encore.adapters.sql import migrate as migrations
+
+    with _services(data) as services:
+        migrations.upgrade(services.engine)
+        out.print(f"Schema at revision {migrations.current_revision(services.engine)}")
+
+
+@users_app.command("add")
+def users_add(
+    email: Annotated[str, typer.Argument(help="The listener's email address.")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2 country code.")] = "US",
+    plan: Annotated[Plan, typer.Option(case_sensitive=False)] = Plan.FREE,
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="Make this an operator.")] = False,
+    data: DataDir = None,
+) -> None:
+    """Create an account (sign-up need not be open)."""
+    with _services(data) as services:
+        account = _domain(
+            lambda: services.accounts.add_user(
+                email=email,
+                password=password,
+                country=country,
+                display_name=name,
+                plan=plan,
+                is_admin=admin,
+            )
+        )
+    out.print(f"Created {account.user.email} ({account.user.plan.value}) with id {account.id}")
+
+
+@users_app.command("list")
+def users_list(
+    data: DataDir = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+) -> None:
+    """List accounts."""
+    with _services(data) as services:
+        accounts = services.accounts.list_accounts(limit=limit, offset=offset)
+    table = Table("id", "email", "name", "country", "plan", "enjoys", "admin", "created")
+    for account in accounts:
+        user = account.user
+        table.add_row(
+            user.id,
+            user.email,
+            user.display_name,
+            user.country,
+            user.plan.value,
+            account.effective_plan.value,
+            "yes" if user.is_admin else "",
+            user.created_at.strftime("%Y-%m-%d %H:%M"),
+        )
+    out.print(table)
+
+
+def main() -> None:
+    app(prog_name="encore")
+
+
+if __name__ == "__main__":
+    main()

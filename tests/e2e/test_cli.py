@@ -1,0 +1,158 @@
+"""The `encore` command line, run as a user would."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+from typer.testing import CliRunner
+
+from encore.cli import app
+
+runner = CliRunner()
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    return result.exit_code, result.output
+
+
+def test_users_add_and_list(tmp_path: Path) -> None:
+    data = str(tmp_path)
+    code, output = _run(
+        "users",
+        "add",
+        "ada@example.com",
+        "--password",
+        "correct horse",
+        "--plan",
+        "premium",
+        "--country",
+        "SE",
+        "--data",
+        data,
+    )
+    assert code == 0, output
+    assert "ada@example.com (premium)" in output
+    code, output = _run("users", "list", "--data", data)
+    assert code == 0
+    assert "ada@example.com" in output and "premium" in output and "SE" in output
+
+
+def test_instances_in_separate_data_directories(tmp_path: Path) -> None:
+    _run(
+        "users",
+        "add",
+        "ada@example.com",
+        "--password",
+        "correct horse",
+        "--data",
+        str(tmp_path / "a"),
+    )
+    code, output = _run("users", "list", "--data", str(tmp_path / "b"))
+    assert code == 0
+    assert "ada@example.com" not in output
+
+
+def test_data_directory_from_the_environment(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["users", "add", "env@example.com", "--password", "correct horse"],
+        env={"ENCORE_DATA": str(tmp_path), "COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "encore.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (
+            ["users", "add", "ada@example.com", "--password", "correct horse", "--plan", "gold"],
+            2,
+            "gold",
+        ),
+        (["users", "add", "ada@example.com", "--password", "short"], 1, "password"),
+        (["users", "add", "not-an-email", "--password", "correct horse"], 1, "email"),
+        (
+            ["users", "add", "ada@example.com", "--password", "correct horse", "--country", "XX"],
+            1,
+            "country",
+        ),
+        (["users", "list", "--limit", "0"], 2, "limit"),
+        (["serve", "--port", "70000"], 2, "port"),
+        (["no-such-command"], 2, "No such command"),
+    ],
+)
+def test_bad_arguments_exit_non_zero_with_a_message(
+    tmp_path: Path, args: list[str], code: int, message: str
+) -> None:
+    exit_code, output = (
+        _run(*args, "--data", str(tmp_path)) if args[0] != "no-such-command" else _run(*args)
+    )
+    assert exit_code == code, output
+    assert message.lower() in output.lower()
+
+
+def test_duplicate_user_exits_one(tmp_path: Path) -> None:
+    args = [
+        "users",
+        "add",
+        "ada@example.com",
+        "--password",
+        "correct horse",
+        "--data",
+        str(tmp_path),
+    ]
+    assert _run(*args)[0] == 0
+    code, output = _run(*args)
+    assert code == 1
+    assert "exists already" in output
+
+
+def test_migrate_reports_the_revision(tmp_path: Path) -> None:
+    code, output = _run("migrate", "--data", str(tmp_path))
+    assert code == 0
+    assert "revision 0001" in output
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_serve_answers_healthz_on_a_fresh_data_directory(tmp_path: Path) -> None:
+    port = _free_port()
+    data = tmp_path / "fresh"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "encore", "serve", "--data", str(data), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "ENCORE_DATA": ""},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok"}
+        assert (data / "secret.key").exists()
+        assert (data / "encore.db").exists()
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=10)
+    # Uvicorn shuts down cleanly, then re-raises the signal it got.
+    assert server.returncode in (0, -15), output
+    assert b"Application shutdown complete" in output
