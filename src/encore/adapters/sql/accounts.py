@@ -16,7 +16,6 @@ from encore.accounts.model import (
     RefreshToken,
     User,
 )
-from encore.adapters.sql.rows import utc, utc_required
 from encore.adapters.sql.tables import plan_changes, plan_members, refresh_tokens, users
 
 
@@ -29,7 +28,7 @@ def _user(row: Any) -> User:
         country=row.country,
         plan=Plan(row.plan),
         is_admin=row.is_admin,
-        created_at=utc_required(row.created_at),
+        created_at=row.created_at,
     )
 
 
@@ -77,7 +76,7 @@ def _plan_change(row: Any) -> PlanChange:
         to_plan=Plan(row.to_plan),
         changed_by=row.changed_by,
         reason=row.reason,
-        changed_at=utc_required(row.changed_at),
+        changed_at=row.changed_at,
     )
 
 
@@ -111,8 +110,8 @@ def _membership(row: Any) -> Membership:
         owner_id=row.owner_id,
         member_id=row.member_id,
         status=MembershipStatus(row.status),
-        invited_at=utc_required(row.invited_at),
-        joined_at=utc(row.joined_at),
+        invited_at=row.invited_at,
+        joined_at=row.joined_at,
     )
 
 
@@ -162,10 +161,10 @@ def _refresh_token(row: Any) -> RefreshToken:
         user_id=row.user_id,
         family_id=row.family_id,
         token_hash=row.token_hash,
-        issued_at=utc_required(row.issued_at),
-        expires_at=utc_required(row.expires_at),
-        used_at=utc(row.used_at),
-        revoked_at=utc(row.revoked_at),
+        issued_at=row.issued_at,
+        expires_at=row.expires_at,
+        used_at=row.used_at,
+        revoked_at=row.revoked_at,
     )
 
 

@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from encore.adapters.sql.rows import utc
 from encore.adapters.sql.tables import (
     album_artists,
     albums,
@@ -47,7 +46,7 @@ def _artist(row: Any) -> Artist:
         sort_name=row.sort_name,
         musicbrainz_id=row.musicbrainz_id,
         image_path=row.image_path,
-        created_at=utc(row.created_at),
+        created_at=row.created_at,
     )
 
 
@@ -158,7 +157,7 @@ class SqlAlbumRepository:
                 upc=row.upc,
                 musicbrainz_id=row.musicbrainz_id,
                 cover_art_path=row.cover_art_path,
-                created_at=utc(row.created_at),
+                created_at=row.created_at,
             )
             for row in rows
         ]
@@ -286,7 +285,7 @@ class SqlTrackRepository:
                 available_countries=frozenset(countries[row.id]) if row.restricted else None,
                 musicbrainz_id=row.musicbrainz_id,
                 content_hash=row.content_hash,
-                created_at=utc(row.created_at),
+                created_at=row.created_at,
             )
             for row in rows
         ]
@@ -330,7 +329,7 @@ class SqlRenditionRepository:
                 size_bytes=row.size_bytes,
                 path=row.path,
                 checksum=row.checksum,
-                created_at=utc(row.created_at),
+                created_at=row.created_at,
             )
             for row in ordered
         ]
