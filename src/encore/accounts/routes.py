@@ -28,7 +28,7 @@ def sign_up(body: UserCreate, accounts: AccountsDep, response: Response) -> User
         email=body.email,
         password=body.password,
         country=body.country,
-        display_name=body.display_name or body.email.split("@", 1)[0],
+        display_name=body.display_name,
     )
     response.headers["Location"] = "/api/v1/me"
     return UserRead.of(account)

@@ -3,13 +3,28 @@
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, EmailStr, Field, WithJsonSchema
 
 from encore.accounts.model import Account, Membership, MembershipStatus, Plan, PlanChange
 from encore.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from encore.api.schemas import RequestBody, ResponseBody
+from encore.countries import COUNTRIES, normalize_country
 
-CountryCode = Annotated[str, StringConstraints(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")]
+
+def _country(code: str) -> str:
+    country = normalize_country(code)
+    if country is None:
+        raise ValueError("not an ISO 3166-1 alpha-2 country code")
+    return country
+
+
+CountryCode = Annotated[
+    str,
+    AfterValidator(_country),
+    WithJsonSchema(
+        {"type": "string", "enum": sorted(COUNTRIES), "description": "ISO 3166-1 alpha-2"}
+    ),
+]
 Password = Annotated[str, Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)]
 
 

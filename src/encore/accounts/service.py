@@ -80,7 +80,9 @@ class AccountService:
 
     # --- sign-up and sign-in -----------------------------------------------------------------
 
-    def sign_up(self, *, email: str, password: str, country: str, display_name: str) -> Account:
+    def sign_up(
+        self, *, email: str, password: str, country: str, display_name: str | None
+    ) -> Account:
         if not self._signup_open:
             raise PermissionDenied(
                 "Sign-up is closed on this server; ask its operator for an account"

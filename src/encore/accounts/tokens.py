@@ -77,12 +77,6 @@ class AccessTokens:
             raise NotAuthenticated("The access token is not valid", reason="invalid")
         return Principal(user_id=claims["sub"], expires_at=float(claims["exp"]))
 
-    def forget(self, user_id: str) -> None:
-        """Drop remembered tokens of a user (after a password change or account deletion)."""
-        with self._lock:
-            for token in [t for t, p in self._verified.items() if p.user_id == user_id]:
-                del self._verified[token]
-
 
 def new_refresh_token() -> str:
     return secrets.token_urlsafe(32)

@@ -31,6 +31,7 @@ def create_app(services: Services) -> FastAPI:
         version=__version__,
         description="A self-hostable music streaming service",
         lifespan=lifespan,
+        responses=problems.PROBLEM_RESPONSES,
     )
     app.state.services = services
     registry = CollectorRegistry()

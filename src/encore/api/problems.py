@@ -15,6 +15,28 @@ from encore import errors
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; some problems carry more members",
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string", "description": "`/problems/{kind}`, or about:blank"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+# Documented on every operation: whatever fails is answered this way.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "default": {
+        "description": "A problem: what went wrong, in RFC 9457 problem+json",
+        "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+    }
+}
+
 STATUS_BY_ERROR: dict[type[errors.EncoreError], int] = {
     errors.InvalidInput: 422,
     errors.NotAuthenticated: 401,
