@@ -19,7 +19,6 @@ from encore.adapters.keyfile import load_or_create_secret
 from encore.adapters.sql import migrate
 from encore.adapters.sql.engine import make_engine
 from encore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
-from encore.cache import Cache
 from encore.catalog.documents import RenderedDocuments
 from encore.catalog.service import CatalogService
 from encore.config import Settings
@@ -35,7 +34,6 @@ class Services:
     catalog: CatalogService
     access_tokens: AccessTokens
     documents: RenderedDocuments
-    cache: Cache
     engine: Engine
     # Named probes for /healthz; each raises when its part is unwell.
     health_checks: dict[str, Callable[[], None]] = field(default_factory=dict)
@@ -60,7 +58,9 @@ def bootstrap(
     if run_migrations:
         migrate.upgrade(engine)
     uow = SqlUnitOfWorkFactory(engine)
-    cache = MemoryCache(max_entries=settings.catalog_cache_entries)
+    # Two caches, so that a flood of catalog documents can never evict the sign-in counters.
+    documents_cache = MemoryCache(max_entries=settings.catalog_cache_entries)
+    counters = MemoryCache(max_entries=1_000_000)
     access_tokens = AccessTokens(
         derive_key(master, "access-token"), ttl_s=settings.access_token_ttl_s
     )
@@ -68,13 +68,13 @@ def bootstrap(
         uow=uow,
         passwords=passwords or Passwords(),
         access_tokens=access_tokens,
-        cache=cache,
+        cache=counters,
         refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_s),
         signup_open=settings.signup_open,
         login_attempts_per_minute=settings.login_attempts_per_minute,
     )
     catalog = CatalogService(uow=uow)
-    documents = RenderedDocuments(cache, ttl_s=settings.catalog_cache_ttl_s)
+    documents = RenderedDocuments(documents_cache, ttl_s=settings.catalog_cache_ttl_s)
     catalog.on_change(documents.forget)
 
     def database() -> None:
@@ -87,7 +87,6 @@ def bootstrap(
         catalog=catalog,
         access_tokens=access_tokens,
         documents=documents,
-        cache=cache,
         engine=engine,
         health_checks={"database": database},
     )

@@ -88,7 +88,8 @@ def test_unknown_country_code_is_refused(client: TestClient, services: Services)
         "/api/v1/users", json={"email": "a@example.com", "password": PASSWORD, "country": "QQ"}
     )
     assert response.status_code == 422
-    assert response.json()["type"] == "/problems/invalid-input"
+    assert response.json()["type"] == "/problems/validation"
+    assert response.json()["errors"][0]["location"] == ["body", "country"]
     assert services.accounts.list_accounts() == []
 
 
