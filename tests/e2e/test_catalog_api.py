@@ -139,3 +139,43 @@ def test_catalog_needs_a_signed_in_listener(
     ]
     response = client.get(f"/api/v1/{kind}/{entity}")
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize("kind", ["tracks", "albums", "artists"])
+def test_fast_path_answers_exactly_as_the_route(
+    client: TestClient,
+    listener: Listener,
+    services: Services,
+    album: tuple[Album, list[Track]],
+    kind: str,
+) -> None:
+    hot_space, (pressure, _) = album
+    entity = {"tracks": pressure.id, "albums": hot_space.id, "artists": pressure.artist_ids[0]}[
+        kind
+    ]
+    first = client.get(f"/api/v1/{kind}/{entity}", headers=listener.auth)  # rendered by the route
+    assert services.documents.get(kind[:-1], entity) is not None
+    second = client.get(f"/api/v1/{kind}/{entity}", headers=listener.auth)  # from the fast path
+    assert second.status_code == first.status_code == 200
+    assert second.content == first.content
+    assert dict(second.headers) == dict(first.headers)
+    labels = f'method="GET",route="/api/v1/{kind}/{{{kind[:-1]}_id}}",status="200"'
+    assert f"encore_http_requests_total{{{labels}}} 2.0" in client.get("/metrics").text
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "", "Bearer", "Bearer ", "Basic YTpi", "Bearer not-a-token", "Token abc"],
+)
+def test_cached_documents_still_need_a_valid_token(
+    client: TestClient,
+    listener: Listener,
+    album: tuple[Album, list[Track]],
+    authorization: str | None,
+) -> None:
+    _, (pressure, _) = album
+    assert client.get(f"/api/v1/tracks/{pressure.id}", headers=listener.auth).status_code == 200
+    headers = {} if authorization is None else {"Authorization": authorization}
+    response = client.get(f"/api/v1/tracks/{pressure.id}", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"

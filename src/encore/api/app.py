@@ -13,6 +13,7 @@ from starlette.responses import Response
 from encore import __version__
 from encore.accounts.routes import router as accounts_router
 from encore.api import problems
+from encore.api.fast_path import DocumentFastPath
 from encore.api.middleware import BodySizeLimit, Metrics
 from encore.bootstrap import Services
 from encore.catalog.routes import router as catalog_router
@@ -52,7 +53,12 @@ def create_app(services: Services) -> FastAPI:
     async def metrics(_: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-    # Outermost last: metrics see every answer, the body limit included.
+    # Outermost last: metrics see every answer, the body limit and the fast path included.
+    app.add_middleware(
+        DocumentFastPath,
+        documents=services.documents,
+        access_tokens=services.access_tokens,
+    )
     app.add_middleware(BodySizeLimit, max_bytes=services.settings.max_body_bytes)
     app.add_middleware(Metrics, registry=registry)
     return app

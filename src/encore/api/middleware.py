@@ -9,6 +9,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from encore.api.problems import problem
 
+# A scope key through which an answer given outside the router names its route template.
+ROUTE_TEMPLATE = "encore.route_template"
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 
 
@@ -87,6 +89,8 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
+        self._latency_children: dict[tuple[str, str], Any] = {}
+        self._request_children: dict[tuple[str, str, int], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -106,12 +110,27 @@ class Metrics:
         finally:
             route = _route_template(scope)
             method = scope["method"]
-            self.latency.labels(method, route).observe(time.perf_counter() - started)
-            self.requests.labels(method, route, str(status)).inc()
+            self._latency(method, route).observe(time.perf_counter() - started)
+            self._requests(method, route, status).inc()
+
+    # Looking up a labelled child costs more than updating it; keep them at hand.
+    def _latency(self, method: str, route: str) -> Any:
+        key = (method, route)
+        child = self._latency_children.get(key)
+        if child is None:
+            child = self._latency_children[key] = self.latency.labels(method, route)
+        return child
+
+    def _requests(self, method: str, route: str, status: int) -> Any:
+        key = (method, route, status)
+        child = self._request_children.get(key)
+        if child is None:
+            child = self._request_children[key] = self.requests.labels(method, route, str(status))
+        return child
 
 
 def _route_template(scope: Scope) -> str:
     # Templates, never raw paths: a label per track id would grow without bound.
     route: Any = scope.get("route")
-    path = getattr(route, "path", None)
+    path = scope.get(ROUTE_TEMPLATE) or getattr(route, "path", None)
     return path if isinstance(path, str) else "unmatched"
