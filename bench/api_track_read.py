@@ -27,6 +27,7 @@ from common import (
     WrkResult,
     free_port,
     http_get,
+    machine_info,
     median,
     pinned,
     prepare_wrk_load,
@@ -231,9 +232,7 @@ def measure(
     cpu: int | None,
 ) -> Run:
     before = cpu_seconds(server.process.pid)
-    result = run_wrk(
-        server.base_url, load, connections=connections, duration_s=duration_s, cpu=cpu
-    )
+    result = run_wrk(server.base_url, load, connections=connections, duration_s=duration_s, cpu=cpu)
     used = cpu_seconds(server.process.pid) - before
     return Run(target=server.name, round=round_, wrk=result, server_cpu_s=used)
 
@@ -301,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     require_wrk()
+    machine = machine_info()
     rounds = args.rounds or (3 if args.quick else 5)
     duration_s = args.duration or (4.0 if args.quick else 10.0)
     warmup_s = 3.0 if args.quick else 5.0
@@ -328,9 +328,7 @@ def main(argv: list[str] | None = None) -> int:
             ready_path="/healthz",
             log_dir=work,
         ) as encore:
-            body = http_get(
-                encore.base_url + paths[0], {"Authorization": f"Bearer {seeded.token}"}
-            )
+            body = http_get(encore.base_url + paths[0], {"Authorization": f"Bearer {seeded.token}"})
             body_file = work / "track.json"
             body_file.write_bytes(body)
             bare_port = free_port()
@@ -378,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
             "runs": [r.as_dict() for r in runs],
             "on_paper": paper,
         },
+        machine=machine,
     )
     print(
         f"On paper (arithmetic, not a measurement): {FLEET_READS_PER_S:,} catalog reads/s at "

@@ -74,7 +74,7 @@ def machine_info() -> dict[str, Any]:
         "python_implementation": platform.python_implementation(),
         "packages": packages,
         "wrk": wrk_version(),
-        "load_average_at_start": list(os.getloadavg()),
+        "load_average": list(os.getloadavg()),
     }
 
 
@@ -98,13 +98,20 @@ def reproduce_command() -> str:
     return shlex.join([".venv/bin/python", script_text, *sys.argv[1:]])
 
 
-def write_results(name: str, payload: dict[str, Any]) -> Path:
-    """Write `bench/results/<name>.json` with the payload, the machine and the command."""
+def write_results(
+    name: str, payload: dict[str, Any], *, machine: dict[str, Any] | None = None
+) -> Path:
+    """Write `bench/results/<name>.json` with the payload, the machine and the command.
+
+    Pass `machine` as taken with `machine_info()` when the run started, so that its date and
+    load average describe the run rather than its end.
+    """
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     document = {
         "benchmark": name,
         "command": reproduce_command(),
-        "machine": machine_info(),
+        "machine": machine or machine_info(),
+        "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         **payload,
     }
     path = RESULTS_DIR / f"{name}.json"
@@ -139,7 +146,7 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[obje
 
 def _cell(value: object) -> str:
     if isinstance(value, float):
-        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.0f}"
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.2f}"
     return str(value)
 
 
@@ -215,8 +222,8 @@ def _wait_until_answering(server: Server, path: str, timeout_s: float) -> None:
                 + server.log_path.read_text(errors="replace")[-4000:]
             )
         try:
-            with urllib.request.urlopen(server.base_url + path, timeout=2):
-                return
+            http_get(server.base_url + path, timeout_s=2)
+            return
         except urllib.error.HTTPError:
             return  # it answered, even if not with 200
         except OSError:
@@ -224,9 +231,11 @@ def _wait_until_answering(server: Server, path: str, timeout_s: float) -> None:
     raise BenchError(f"{server.name} server did not answer on {path} within {timeout_s:.0f} s")
 
 
-def http_get(url: str, headers: dict[str, str] | None = None) -> bytes:
-    request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 (loopback only)
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+def http_get(url: str, headers: dict[str, str] | None = None, *, timeout_s: float = 10) -> bytes:
+    if not url.startswith(f"http://{LOOPBACK}:"):
+        raise BenchError(f"benchmarks talk to {LOOPBACK} only, not {url}")
+    request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 (checked above)
+    with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310
         body: bytes = response.read()
         return body
 
