@@ -1,8 +1,10 @@
 """What the catalog domain needs from storage."""
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol
 
+from encore.catalog.audio import AudioTags, RenditionSpec
 from encore.catalog.model import Album, Artist, Ref, Rendition, Track
 from encore.unit_of_work import UnitOfWork
 
@@ -48,3 +50,23 @@ class CatalogUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def renditions(self) -> RenditionRepository: ...
+
+
+class TagReader(Protocol):
+    def read(self, path: Path) -> AudioTags:
+        """The file's tags and stream facts; raises `UnreadableAudio` with the reason."""
+        ...
+
+
+class Transcoder(Protocol):
+    def encode(self, source: Path, target: Path, spec: RenditionSpec) -> None:
+        """Encode `source` to `target` (a new file) as `spec`; raises `UnreadableAudio`."""
+        ...
+
+    def preview(self, source: Path, target: Path, *, start_ms: int, length_ms: int) -> None:
+        """A clip of `source` from `start_ms`, encoded as the preview rendition."""
+        ...
+
+    def representative_start_ms(self, source: Path, *, duration_ms: int, length_ms: int) -> int:
+        """Where the most representative `length_ms` of the recording begins."""
+        ...
