@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, text
 
@@ -16,6 +17,7 @@ from encore.accounts.service import AccountService
 from encore.accounts.tokens import AccessTokens
 from encore.adapters.cache.memory import MemoryCache
 from encore.adapters.keyfile import load_or_create_secret
+from encore.adapters.media.local import LocalMediaStore
 from encore.adapters.sql import migrate
 from encore.adapters.sql.engine import make_engine
 from encore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
@@ -23,6 +25,10 @@ from encore.catalog.documents import RenderedDocuments
 from encore.catalog.service import CatalogService
 from encore.config import Settings
 from encore.keys import derive_key
+from encore.media import MediaStore
+
+if TYPE_CHECKING:
+    from encore.catalog.importer import AudioImporter
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +41,8 @@ class Services:
     access_tokens: AccessTokens
     documents: RenderedDocuments
     engine: Engine
+    media: MediaStore
+    uow: SqlUnitOfWorkFactory
     # Named probes for /healthz; each raises when its part is unwell.
     health_checks: dict[str, Callable[[], None]] = field(default_factory=dict)
 
@@ -88,5 +96,23 @@ def bootstrap(
         access_tokens=access_tokens,
         documents=documents,
         engine=engine,
+        media=LocalMediaStore(settings.data_dir / "media"),
+        uow=uow,
         health_checks={"database": database},
+    )
+
+
+def make_importer(services: Services) -> "AudioImporter":
+    """The audio importer, with tag reading and transcoding (loaded only when importing)."""
+    from encore.adapters.audio.ffmpeg import FfmpegTranscoder
+    from encore.adapters.audio.tags import MutagenTagReader
+    from encore.catalog.importer import AudioImporter
+
+    return AudioImporter(
+        uow=services.uow,
+        tags=MutagenTagReader(),
+        transcoder=FfmpegTranscoder(),
+        media=services.media,
+        scratch_dir=services.settings.data_dir / "scratch",
+        on_change=services.documents.forget,
     )

@@ -86,6 +86,39 @@ def serve(
     )
 
 
+@app.command("import")
+def import_(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Folders or files of music to import.", show_default=False)
+    ],
+    data: DataDir = None,
+    jobs: Annotated[
+        int | None, typer.Option(min=1, max=256, help="Files encoded at once (default: cores).")
+    ] = None,
+) -> None:
+    """Import audio files: tags into the catalog, sound into the bitrate ladder."""
+    import os
+
+    from encore.bootstrap import make_importer
+    from encore.import_progress import ImportProgressBar, print_summary
+
+    with _services(data) as services:
+        importer = make_importer(services)
+        try:
+            with ImportProgressBar(out) as progress:
+                summary = importer.run(paths, jobs=jobs or os.cpu_count() or 1, progress=progress)
+        except KeyboardInterrupt:
+            err.print(
+                "[yellow]Interrupted.[/yellow] Every file finished so far is in the catalog; "
+                "run the same import again to go on from there."
+            )
+            raise typer.Exit(130) from None
+    print_summary(out, summary)
+    if not summary.succeeded:
+        err.print("[red]Nothing could be imported.[/red]")
+        raise typer.Exit(1)
+
+
 @app.command()
 def migrate(data: DataDir = None) -> None:
     """Bring the database schema up to date."""

@@ -1,6 +1,7 @@
 """What an audio file says about itself, and the renditions Encore makes of it."""
 
 from dataclasses import dataclass
+
 from encore.catalog.model import Quality
 from encore.errors import InvalidInput
 
@@ -76,3 +77,26 @@ PREVIEW_MS = 30_000
 
 def audio_key(track_id: str, file_name: str) -> str:
     return f"audio/{track_id[0:2]}/{track_id[2:4]}/{track_id}/{file_name}"
+
+
+def plan_ladder(tags: AudioTags) -> list[tuple[RenditionSpec, bool]]:
+    """The rungs to encode for a source, each with whether it is upscaled.
+
+    A lossless source gets every rung and a FLAC copy. A lossy source never gets a lossless
+    rendition; it gets every Vorbis rung up to its own bitrate, plus the first rung above it,
+    marked upscaled in the catalog, so that each quality a listener may pick has a rendition
+    close to it. Rungs further above would only waste space and claim a quality that is not
+    there. A lossy source of unknown bitrate gets every Vorbis rung, none marked.
+    """
+    if tags.lossless:
+        return [(spec, False) for spec in LADDER]
+    source = tags.bitrate_kbps
+    plan: list[tuple[RenditionSpec, bool]] = []
+    for spec in LADDER:
+        if spec.bitrate_kbps is None:
+            continue
+        upscaled = source is not None and spec.bitrate_kbps > source
+        plan.append((spec, upscaled))
+        if upscaled:
+            break
+    return plan

@@ -108,6 +108,8 @@ class Rendition:
     size_bytes: int
     path: str
     checksum: str
+    # The rung's bitrate is above what the (lossy) source carries.
+    upscaled: bool = False
     created_at: datetime | None = None
 
 
@@ -133,3 +135,15 @@ class ArtistDetail:
     albums: tuple[Album, ...]
     top_tracks: tuple[TrackDetail, ...]
     genres: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSource:
+    """A file a track was imported from, as it was when imported."""
+
+    path: str
+    track_id: str
+    content_hash: str
+    size_bytes: int
+    mtime_ns: int
+    imported_at: datetime

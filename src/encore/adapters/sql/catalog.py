@@ -4,12 +4,14 @@ A track's artists, genres and licensed countries live in link tables; reads fetc
 batch of tracks in one query each, never one query per track.
 """
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from encore.adapters.sql.tables import (
@@ -17,6 +19,7 @@ from encore.adapters.sql.tables import (
     albums,
     artists,
     genres,
+    import_sources,
     renditions,
     track_artists,
     track_countries,
@@ -28,6 +31,7 @@ from encore.catalog.model import (
     AlbumType,
     Artist,
     DatePrecision,
+    ImportSource,
     Quality,
     Ref,
     Rendition,
@@ -76,6 +80,16 @@ class SqlArtistRepository:
         ).first()
         return _artist(row) if row else None
 
+    def find(self, *, name: str, musicbrainz_id: str | None) -> Artist | None:
+        """The artist with this MusicBrainz id, else the oldest one of this exact name."""
+        if musicbrainz_id:
+            row = self._c.execute(
+                select(artists).where(artists.c.musicbrainz_id == musicbrainz_id)
+            ).first()
+            if row:
+                return _artist(row)
+        return self.get_by_name(name)
+
     def refs(self, artist_ids: Sequence[str]) -> dict[str, Ref]:
         if not artist_ids:
             return {}
@@ -119,6 +133,36 @@ class SqlAlbumRepository:
     def get(self, album_id: str) -> Album | None:
         found = self._load(select(albums).where(albums.c.id == album_id))
         return found[0] if found else None
+
+    def find(self, *, name: str, artist_id: str, musicbrainz_id: str | None) -> Album | None:
+        """The album with this MusicBrainz id, else the one of this name by this artist."""
+        if musicbrainz_id:
+            found = self._load(select(albums).where(albums.c.musicbrainz_id == musicbrainz_id))
+            if found:
+                return found[0]
+        by_artist = select(album_artists.c.album_id).where(album_artists.c.artist_id == artist_id)
+        found = self._load(
+            select(albums)
+            .where(albums.c.name == name, albums.c.id.in_(by_artist))
+            .order_by(albums.c.created_at)
+            .limit(1)
+        )
+        return found[0] if found else None
+
+    def set_cover(self, album_id: str, cover_art_path: str) -> None:
+        self._c.execute(
+            update(albums).where(albums.c.id == album_id).values(cover_art_path=cover_art_path)
+        )
+
+    def count_tracks(self, album_id: str) -> int:
+        return int(
+            self._c.execute(
+                select(func.count()).select_from(tracks).where(tracks.c.album_id == album_id)
+            ).scalar_one()
+        )
+
+    def set_total_tracks(self, album_id: str, total: int) -> None:
+        self._c.execute(update(albums).where(albums.c.id == album_id).values(total_tracks=total))
 
     def list_by_artist(self, artist_id: str) -> Sequence[Album]:
         linked = select(album_artists.c.album_id).where(album_artists.c.artist_id == artist_id)
@@ -211,6 +255,20 @@ class SqlTrackRepository:
     def get(self, track_id: str) -> Track | None:
         found = self._load(select(tracks).where(tracks.c.id == track_id))
         return found[0] if found else None
+
+    def get_by_content_hash(self, content_hash: str) -> Track | None:
+        found = self._load(select(tracks).where(tracks.c.content_hash == content_hash))
+        return found[0] if found else None
+
+    def replace(self, track: Track) -> None:
+        """Overwrite a track's metadata and links, keeping its id and creation time."""
+        existing = self.get(track.id)
+        self._c.execute(delete(track_artists).where(track_artists.c.track_id == track.id))
+        self._c.execute(delete(track_genres).where(track_genres.c.track_id == track.id))
+        self._c.execute(delete(track_countries).where(track_countries.c.track_id == track.id))
+        self._c.execute(delete(tracks).where(tracks.c.id == track.id))
+        created_at = existing.created_at if existing else track.created_at
+        self.add(replace(track, created_at=created_at))
 
     def list_by_album(self, album_id: str) -> Sequence[Track]:
         return self._load(
@@ -312,6 +370,7 @@ class SqlRenditionRepository:
                 size_bytes=rendition.size_bytes,
                 path=rendition.path,
                 checksum=rendition.checksum,
+                upscaled=rendition.upscaled,
                 created_at=rendition.created_at or _now(),
             )
         )
@@ -329,7 +388,47 @@ class SqlRenditionRepository:
                 size_bytes=row.size_bytes,
                 path=row.path,
                 checksum=row.checksum,
+                upscaled=row.upscaled,
                 created_at=row.created_at,
             )
             for row in ordered
         ]
+
+
+class SqlImportSourceRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def get(self, path: str) -> ImportSource | None:
+        row = self._c.execute(
+            select(import_sources).where(import_sources.c.path_key == _path_key(path))
+        ).first()
+        if row is None:
+            return None
+        return ImportSource(
+            path=row.path,
+            track_id=row.track_id,
+            content_hash=row.content_hash,
+            size_bytes=row.size_bytes,
+            mtime_ns=row.mtime_ns,
+            imported_at=row.imported_at,
+        )
+
+    def put(self, source: ImportSource) -> None:
+        key = _path_key(source.path)
+        self._c.execute(delete(import_sources).where(import_sources.c.path_key == key))
+        self._c.execute(
+            import_sources.insert().values(
+                path_key=key,
+                path=source.path,
+                track_id=source.track_id,
+                content_hash=source.content_hash,
+                size_bytes=source.size_bytes,
+                mtime_ns=source.mtime_ns,
+                imported_at=source.imported_at,
+            )
+        )
+
+
+def _path_key(path: str) -> str:
+    return hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()

@@ -8,6 +8,7 @@ needs an Alembic revision (a test compares the migrated schema with this metadat
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     TypeDecorator,
     UniqueConstraint,
     text,
@@ -242,11 +244,28 @@ renditions = Table(
     Column("size_bytes", Integer, nullable=False),
     Column("path", String(500), nullable=False, unique=True),
     Column("checksum", String(64), nullable=False),
+    # True when the rung's bitrate is above what a lossy source carries: said, not hidden.
+    Column("upscaled", Boolean, nullable=False, server_default=text("false")),
     _created_at(),
     CheckConstraint(
         "quality IN ('low', 'normal', 'high', 'very_high', 'lossless', 'preview')", name="quality"
     ),
     CheckConstraint("size_bytes >= 0", name="size"),
+)
+
+# Where each imported track came from, so that a re-run skips what it has done already.
+import_sources = Table(
+    "import_sources",
+    metadata,
+    # SHA-256 of the path: a path can outgrow what a B-tree key may hold.
+    Column("path_key", String(64), primary_key=True),
+    Column("path", Text, nullable=False),
+    Column("track_id", ID, ForeignKey("tracks.id", ondelete="CASCADE"), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("mtime_ns", BigInteger, nullable=False),
+    Column("imported_at", UtcDateTime(), nullable=False),
+    Index("ix_import_sources_track_id", "track_id"),
 )
 
 # --- library ----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from encore.adapters.sql.accounts import (
 from encore.adapters.sql.catalog import (
     SqlAlbumRepository,
     SqlArtistRepository,
+    SqlImportSourceRepository,
     SqlRenditionRepository,
     SqlTrackRepository,
 )
@@ -34,6 +35,7 @@ class SqlUnitOfWork:
     albums: SqlAlbumRepository
     tracks: SqlTrackRepository
     renditions: SqlRenditionRepository
+    import_sources: SqlImportSourceRepository
 
     def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
         self._engine = engine
@@ -54,6 +56,7 @@ class SqlUnitOfWork:
         self.albums = SqlAlbumRepository(connection)
         self.tracks = SqlTrackRepository(connection)
         self.renditions = SqlRenditionRepository(connection)
+        self.import_sources = SqlImportSourceRepository(connection)
         return self
 
     def __exit__(

@@ -1,0 +1,219 @@
+"""The import's orchestration with a fake tag reader and transcoder: what lands in the catalog,
+idempotent re-runs, updates, failures that spare the rest, and interrupted runs."""
+
+import hashlib
+import os
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+from encore.adapters.media.local import LocalMediaStore
+
+from encore.adapters.sql.engine import make_engine
+from encore.adapters.sql.migrate import upgrade
+from encore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from encore.catalog.audio import AudioTags, CoverArt, RenditionSpec, UnreadableAudio
+from encore.catalog.importer import AudioImporter, FoundFile, Status, id_from_hash, sort_name
+from encore.catalog.model import Quality
+from encore.catalog.service import CatalogService
+
+BASE = AudioTags(
+    title="Under Pressure", artists=("Queen", "David Bowie"), album="Hot Space",
+    album_artists=("Queen",), track_number=11, disc_number=1, date="1982-05", genres=("rock",),
+    isrc="GBUM71029604", musicbrainz_track_id=None, musicbrainz_album_id=None,
+    musicbrainz_artist_ids=(), explicit=False, duration_ms=248_000, codec="flac",
+    bitrate_kbps=None, sample_rate=44100, channels=2, lossless=True,
+    cover=CoverArt(b"\xff\xd8\xff fake jpeg", "image/jpeg"),
+)  # fmt: skip
+
+
+class FakeTags:
+    """Tags by file name; files whose name starts with 'bad' are unreadable."""
+
+    def __init__(self) -> None:
+        self.by_name: dict[str, AudioTags] = {}
+        self.reads = 0
+
+    def read(self, path: Path) -> AudioTags:
+        self.reads += 1
+        if path.name.startswith("bad"):
+            raise UnreadableAudio("not a recognised audio format")
+        return self.by_name.get(path.name, replace(BASE, title=path.stem))
+
+
+class FakeTranscoder:
+    def __init__(self) -> None:
+        self.encodes: list[tuple[str, Quality]] = []
+        self.fail_on: Quality | None = None
+        self.lock = threading.Lock()
+
+    def encode(self, source: Path, target: Path, spec: RenditionSpec) -> None:
+        if spec.quality is self.fail_on:
+            raise KeyboardInterrupt
+        with self.lock:
+            self.encodes.append((source.name, spec.quality))
+        target.write_bytes(f"{spec.quality} of {source.read_bytes()!r}".encode())
+
+    def preview(self, source: Path, target: Path, *, start_ms: int, length_ms: int) -> None:
+        target.write_bytes(f"preview {start_ms}+{length_ms}".encode())
+
+    def representative_start_ms(self, source: Path, *, duration_ms: int, length_ms: int) -> int:
+        return 60_000
+
+
+@dataclass
+class Rig:
+    importer: AudioImporter
+    tags: FakeTags
+    transcoder: FakeTranscoder
+    catalog: CatalogService
+    uow: SqlUnitOfWorkFactory
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Rig:
+    engine = make_engine(f"sqlite:///{tmp_path / 'encore.db'}")
+    upgrade(engine)
+    uow = SqlUnitOfWorkFactory(engine)
+    tags, transcoder = FakeTags(), FakeTranscoder()
+    importer = AudioImporter(
+        uow=uow,
+        tags=tags,
+        transcoder=transcoder,
+        media=LocalMediaStore(tmp_path / "media"),
+        scratch_dir=tmp_path / "scratch",
+    )
+    return Rig(importer, tags, transcoder, CatalogService(uow=uow), uow)
+
+
+def _library(root: Path, count: int) -> Path:
+    root.mkdir()
+    for n in range(count):
+        (root / f"track{n:02}.flac").write_bytes(f"audio {n}".encode())
+    (root / "notes.txt").write_text("not audio")
+    return root
+
+
+def test_import_builds_the_catalog_and_the_ladder(rig: Rig, tmp_path: Path) -> None:
+    importer = rig.importer
+    transcoder = rig.transcoder
+    catalog = rig.catalog
+    uow = rig.uow
+    library = _library(tmp_path / "music", 3)
+    summary = importer.run([library], jobs=2)
+    assert [o.status for o in summary.outcomes] == [Status.IMPORTED] * 3
+    track_id = summary.outcomes[0].track_id
+    assert track_id == id_from_hash(hashlib.sha256(b"audio 0").hexdigest())
+    detail = catalog.get_track(track_id)
+    assert detail.track.title == "track00"
+    assert [a.name for a in detail.artists] == ["Queen", "David Bowie"]
+    assert detail.album.name == "Hot Space"
+    album = catalog.get_album(detail.album.id)
+    assert album.album.total_tracks == 3
+    assert album.album.release_date_text == "1982-05"
+    assert album.album.cover_art_path is not None
+    assert [a.name for a in album.artists] == ["Queen"]
+    with uow(readonly=True) as unit:
+        renditions = unit.renditions.list_for_track(track_id)
+    assert [r.quality for r in renditions] == list(Quality)
+    assert renditions[0].path == f"audio/{track_id[:2]}/{track_id[2:4]}/{track_id}/24.ogg"
+    assert renditions[4].path.endswith("/lossless.flac")
+    assert renditions[5].path.endswith("/preview.ogg")
+    assert (tmp_path / "media" / renditions[0].path).exists()
+    assert len(transcoder.encodes) == 15
+    # One artist and one album, though three workers wrote at once.
+    assert len(catalog.get_artist(detail.artists[0].id).albums) == 1
+    assert not list((tmp_path / "scratch").iterdir())
+
+
+def test_rerun_transcodes_nothing(rig: Rig, tmp_path: Path) -> None:
+    importer = rig.importer
+    tags = rig.tags
+    transcoder = rig.transcoder
+    library = _library(tmp_path / "music", 2)
+    importer.run([library], jobs=1)
+    encodes, reads = len(transcoder.encodes), tags.reads
+    again = importer.run([library], jobs=1)
+    assert [o.status for o in again.outcomes] == [Status.UNCHANGED] * 2
+    assert (len(transcoder.encodes), tags.reads) == (encodes, reads)
+    # Touched but not changed: hashed again, still nothing re-encoded.
+    os.utime(library / "track00.flac", ns=(1, 1))
+    touched = importer.run([library], jobs=1)
+    assert touched.count(Status.UNCHANGED) == 2
+    assert len(transcoder.encodes) == encodes
+
+
+def test_changed_file_updates_its_track(rig: Rig, tmp_path: Path) -> None:
+    importer = rig.importer
+    tags = rig.tags
+    catalog = rig.catalog
+    library = _library(tmp_path / "music", 1)
+    first = importer.run([library], jobs=1).outcomes[0]
+    tags.by_name["track00.flac"] = replace(BASE, title="Under Pressure (Remastered)")
+    (library / "track00.flac").write_bytes(b"remastered audio")
+    second = importer.run([library], jobs=1).outcomes[0]
+    assert second.status is Status.UPDATED
+    assert second.track_id == first.track_id
+    assert catalog.get_track(first.track_id).track.title == "Under Pressure (Remastered)"
+
+
+def test_a_copy_of_a_known_recording_is_not_imported_twice(rig: Rig, tmp_path: Path) -> None:
+    importer = rig.importer
+    transcoder = rig.transcoder
+    library = _library(tmp_path / "music", 1)
+    importer.run([library], jobs=1)
+    copy = tmp_path / "copy.flac"
+    copy.write_bytes((library / "track00.flac").read_bytes())
+    encodes = len(transcoder.encodes)
+    outcome = importer.run([copy], jobs=1).outcomes[0]
+    assert outcome.status is Status.UNCHANGED
+    assert len(transcoder.encodes) == encodes
+
+
+def test_failures_are_reported_and_spare_the_rest(rig: Rig, tmp_path: Path) -> None:
+    importer = rig.importer
+    library = _library(tmp_path / "music", 2)
+    (library / "bad.mp3").write_bytes(b"\x00" * 10)
+    (library / "loop").symlink_to(library / "loop")
+    summary = importer.run([library, tmp_path / "missing"], jobs=2)
+    reasons = {Path(o.path).name: o.reason for o in summary.failures}
+    assert reasons["bad.mp3"] == "not a recognised audio format"
+    assert reasons["loop"] == "symbolic link loop"
+    assert reasons["missing"] == "no such file or directory"
+    assert summary.count(Status.IMPORTED) == 2
+    assert summary.succeeded
+
+
+def test_nothing_importable_is_a_failed_run(rig: Rig, tmp_path: Path) -> None:
+    importer = rig.importer
+    (tmp_path / "bad.ogg").write_bytes(b"junk")
+    summary = importer.run([tmp_path / "bad.ogg"], jobs=1)
+    assert not summary.succeeded
+
+
+def test_interrupted_file_leaves_no_trace_and_the_next_run_completes_it(
+    rig: Rig, tmp_path: Path
+) -> None:
+    importer = rig.importer
+    transcoder = rig.transcoder
+    catalog = rig.catalog
+    uow = rig.uow
+    library = _library(tmp_path / "music", 1)
+    transcoder.fail_on = Quality.HIGH
+    with pytest.raises(KeyboardInterrupt):
+        importer.import_file(FoundFile(library / "track00.flac", 7))
+    with uow(readonly=True) as unit:
+        assert unit.tracks.get_by_content_hash(hashlib.sha256(b"audio 0").hexdigest()) is None
+        assert unit.import_sources.get(str(library / "track00.flac")) is None
+    assert not list((tmp_path / "scratch").iterdir())
+    transcoder.fail_on = None
+    outcome = importer.run([library], jobs=1).outcomes[0]
+    assert outcome.status is Status.IMPORTED
+    assert catalog.get_track(outcome.track_id).track.title == "track00"
+
+
+def test_sort_names() -> None:
+    assert sort_name("The Beatles") == "Beatles, The"
+    assert sort_name("The") == "The"
+    assert sort_name("Queen") == "Queen"
