@@ -388,18 +388,6 @@ def test_paths_that_are_not_files(reader: MutagenTagReader, tmp_path: Path) -> N
         assert raised.value.detail == reason, path
 
 
-@pytest.mark.skipif(
-    hasattr(os, "geteuid") and os.geteuid() == 0,
-    reason="running as root, which reads a file whatever its mode",
-)
-def test_an_unreadable_file(reader: MutagenTagReader, copy: Callable[..., Path]) -> None:
-    path = copy("full.ogg")
-    path.chmod(0)
-
-    with pytest.raises(UnreadableAudio, match=r"^permission denied$"):
-        reader.read(path)
-
-
 def test_permission_denied_as_the_system_reports_it(
     reader: MutagenTagReader, copy: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -55,11 +55,14 @@ _FRAME_BYTES = _ANALYSIS_RATE * 2  # one second of 16-bit mono
 _SILENCE_DB = -60.0  # quieter seconds count as this, so one silent second cannot dominate
 _EDGE_FRACTION = 0.05  # intros and outros are left out of the search when the track is long enough
 _REASON_CHARS = 300
-# ffmpeg's bookkeeping lines, which say nothing about the file.
+# ffmpeg's bookkeeping lines, and the output side's complaints when the input gave no audio:
+# neither says anything about the file.
 _NOISE = re.compile(
-    r"Task finished with error code|Terminating thread with return code|^Conversion failed"
+    "Task finished with error code|Terminating thread with return code|^Conversion failed"
+    "|Could not open encoder before EOF|Error sending frames to consumers"
 )
-_CONTEXT = re.compile(r"^\[[^\]]+ @ 0x[0-9a-f]+\] ")
+_NO_AUDIO = re.compile("Nothing was written into output file|Empty output stream")
+_CONTEXT = re.compile(r"^(?:\[[^\]]* @ 0x[0-9a-f]+\] )+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +170,7 @@ class FfmpegTranscoder:
         args = [*_input(path), "-map", "0:a:0", "-f", "null", "-"]
         stderr = self._run(args, _timeout_s(path, duration_s))
         if stderr.strip():
-            raise UnreadableAudio(f"decoding failed: {_reason(stderr)}")
+            raise UnreadableAudio(f"decoding failed: {_reason(stderr, args)}")
         try:
             audio = mutagen.File(path)
         except Exception as error:  # mutagen raises many unrelated types for damaged files
@@ -213,7 +216,7 @@ class FfmpegTranscoder:
             raise UnreadableAudio(f"ffmpeg gave up after {timeout_s:.0f} s") from error
         stderr = done.stderr.decode("utf-8", "replace")
         if done.returncode != 0:
-            raise UnreadableAudio(_reason(stderr))
+            raise UnreadableAudio(_reason(stderr, args))
         return stderr
 
     def _second_levels(self, source: Path, duration_s: float) -> list[float]:
@@ -249,7 +252,7 @@ class FfmpegTranscoder:
         if timed_out.is_set():
             raise UnreadableAudio(f"ffmpeg gave up after {timeout_s:.0f} s")
         if returncode != 0:
-            raise UnreadableAudio(_reason(message))
+            raise UnreadableAudio(_reason(message, args))
         return levels
 
 
@@ -309,15 +312,24 @@ def _timeout_s(path: Path, duration_s: float | None) -> float:
     return _TIMEOUT_FLOOR_S + duration_s * _TIMEOUT_PER_AUDIO_S
 
 
-def _reason(stderr: str) -> str:
-    """ffmpeg's last two meaningful lines, without its `[component @ 0x…]` prefixes."""
+def _reason(stderr: str, args: Sequence[str]) -> str:
+    """ffmpeg's last two lines about the input, without `[component @ 0x…]` prefixes and with
+    file names rather than full paths."""
+    for arg in args:
+        if arg.startswith("file:"):
+            stderr = stderr.replace(arg, Path(arg.removeprefix("file:")).name)
     lines: list[str] = []
+    no_audio = False
     for raw in stderr.splitlines():
         line = _CONTEXT.sub("", raw.strip()).strip()
-        if line and not _NOISE.search(line) and line not in lines:
+        if _NO_AUDIO.search(line):
+            no_audio = True
+        elif line and not _NOISE.search(line) and line not in lines:
             lines.append(line)
-    reason = "; ".join(lines[-2:]) or "ffmpeg failed without saying why"
-    return reason[:_REASON_CHARS]
+    reason = "; ".join(lines[-2:])
+    if no_audio:
+        reason = f"no audio could be decoded: {reason}" if reason else "no audio could be decoded"
+    return (reason or "ffmpeg failed without saying why")[:_REASON_CHARS]
 
 
 def _read_levels(pcm: IO[bytes]) -> list[float]:

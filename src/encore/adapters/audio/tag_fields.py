@@ -193,14 +193,15 @@ class TagFields:
         elif isinstance(tags, VComment):
             family, table = "vorbis", _vorbis_table(tags, pictures, max_cover_bytes)
         else:
-            family, table = "vorbis", {}
+            family, table = "vorbis", {}  # untagged: every lookup finds nothing
         if isinstance(audio, FLAC):
             pictures[:0] = [_Picture(p.type, _constant(p.data)) for p in audio.pictures]
         keys = _KEYS[family]
 
         def values(field: str) -> list[str]:
             for key in keys[field]:
-                found = _cleaned(table.get(key, ()))
+                raw = table.get(key)
+                found = _cleaned(raw) if raw else None
                 if found:
                     return found
             return []

@@ -17,7 +17,13 @@ from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
-from encore.adapters.audio.tag_fields import MAX_COVER_BYTES, MAX_VALUES, TagFields, image_cover
+from encore.adapters.audio.tag_fields import (
+    MAX_COVER_BYTES,
+    MAX_VALUES,
+    TagFields,
+    clean_text,
+    image_cover,
+)
 from encore.catalog.audio import AudioTags, CoverArt, UnreadableAudio
 
 __all__ = ["SIDECAR_COVERS", "MutagenTagReader"]
@@ -73,7 +79,7 @@ class MutagenTagReader:
         except Exception as error:  # mutagen accepted tags that no reader can make sense of
             raise UnreadableAudio(f"could not read tags: {_describe(error, str(path))}") from error
         return AudioTags(
-            title=fields.title or path.stem.replace("_", " ").strip() or path.name,
+            title=fields.title or clean_text(path.stem.replace("_", " ")) or clean_text(path.name),
             artists=fields.artists,
             album=fields.album,
             album_artists=fields.album_artists,
@@ -154,9 +160,9 @@ def _looks_like_audio(head: bytes) -> bool:
 
 
 def _parse(file: BinaryIO, name: str, head: bytes) -> Any:
-    """As `mutagen.File` (the best-scoring format wins), but ID3 tags load only Encore's frames,
-    each text frame cut to its first few KiB: other frames, such as lyrics, comments, private
-    data or a 30,000-value junk TXXX, are never parsed."""
+    """As `mutagen.File` (the best-scoring format wins), but ID3 tags load only the frames Encore
+    reads, each with no more values than it keeps: lyrics, comments, private data and the rest
+    of a 30,000-value junk TXXX are never parsed."""
     formats: list[Any] = _FORMATS
     scores = [(kind.score(name, file, head), kind.__name__, kind) for kind in formats]
     score, _, kind = max(scores, key=lambda scored: scored[:2])
