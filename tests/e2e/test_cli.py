@@ -156,3 +156,23 @@ def test_serve_answers_healthz_on_a_fresh_data_directory(tmp_path: Path) -> None
     # Uvicorn shuts down cleanly, then re-raises the signal it got.
     assert server.returncode in (0, -15), output
     assert b"Application shutdown complete" in output
+
+
+def test_import_of_nothing_usable_exits_non_zero_with_reasons(tmp_path: Path) -> None:
+    music = tmp_path / "music"
+    music.mkdir()
+    (music / "junk.mp3").write_bytes(b"this is no audio at all" * 10)
+    (music / "empty.flac").write_bytes(b"")
+    code, output = _run(
+        "import", str(music), str(tmp_path / "missing"), "--data", str(tmp_path / "d")
+    )
+    assert code == 1
+    assert "junk.mp3" in output and "empty.flac" in output
+    assert "no such file or directory" in output
+    assert "Nothing could be imported" in output
+
+
+def test_import_needs_a_path(tmp_path: Path) -> None:
+    code, output = _run("import", "--data", str(tmp_path))
+    assert code == 2
+    assert "missing argument" in output.lower()
