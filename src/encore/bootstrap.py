@@ -96,10 +96,28 @@ def bootstrap(
         access_tokens=access_tokens,
         documents=documents,
         engine=engine,
-        media=LocalMediaStore(settings.data_dir / "media"),
+        media=_media_store(settings),
         uow=uow,
         health_checks={"database": database},
     )
+
+
+def _media_store(settings: Settings) -> MediaStore:
+    if settings.media_backend == "local":
+        return LocalMediaStore(settings.data_dir / "media")
+    from encore.adapters.media.s3 import S3MediaStore
+
+    if not settings.s3_access_key or not settings.s3_secret_key:
+        raise ValueError("media_backend 's3' needs s3_access_key and s3_secret_key")
+    store = S3MediaStore(
+        settings.s3_bucket,
+        endpoint_url=settings.s3_endpoint_url,
+        access_key=settings.s3_access_key,
+        secret_key=settings.s3_secret_key.get_secret_value(),
+        region=settings.s3_region,
+    )
+    store.ensure_bucket()
+    return store
 
 
 def make_importer(services: Services) -> "AudioImporter":

@@ -5,7 +5,7 @@ else `encore.toml` in the data directory when it exists.
 """
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import (
@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     catalog_cache_ttl_s: float = Field(default=60.0, ge=0)
     catalog_cache_entries: int = Field(default=100_000, ge=0)
     access_log: bool = False
+
+    # Where audio and cover art live: a directory under the data directory, or any S3 API.
+    media_backend: Literal["local", "s3"] = "local"
+    s3_bucket: str = "encore-media"
+    s3_endpoint_url: str | None = None
+    s3_access_key: str | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_region: str = "us-east-1"
 
     @property
     def sqlalchemy_url(self) -> str:
