@@ -266,16 +266,7 @@ class AudioImporter:
                 uow.tracks.replace(track)
             for rendition in renditions:
                 uow.renditions.put(rendition)
-            uow.import_sources.put(
-                ImportSource(
-                    path=name,
-                    track_id=track_id,
-                    content_hash=content_hash,
-                    size_bytes=stat.st_size,
-                    mtime_ns=stat.st_mtime_ns,
-                    imported_at=self._clock(),
-                )
-            )
+            uow.import_sources.put(self._source(name, track_id, content_hash, stat))
             uow.albums.set_total_tracks(album.id, uow.albums.count_tracks(album.id))
             if tags.cover is not None and album.cover_art_path is None:
                 extension = IMAGE_EXTENSIONS.get(tags.cover.mime_type, "jpg")
@@ -296,17 +287,20 @@ class AudioImporter:
 
     def _remember(self, name: str, track_id: str, content_hash: str, stat: os.stat_result) -> None:
         with self._uow() as uow:
-            uow.import_sources.put(
-                ImportSource(
-                    path=name,
-                    track_id=track_id,
-                    content_hash=content_hash,
-                    size_bytes=stat.st_size,
-                    mtime_ns=stat.st_mtime_ns,
-                    imported_at=self._clock(),
-                )
-            )
+            uow.import_sources.put(self._source(name, track_id, content_hash, stat))
             uow.commit()
+
+    def _source(
+        self, name: str, track_id: str, content_hash: str, stat: os.stat_result
+    ) -> ImportSource:
+        return ImportSource(
+            path=name,
+            track_id=track_id,
+            content_hash=content_hash,
+            size_bytes=stat.st_size,
+            mtime_ns=stat.st_mtime_ns,
+            imported_at=self._clock(),
+        )
 
     def _artist(self, uow: CatalogUnitOfWork, name: str, musicbrainz_id: str | None) -> str:
         found = uow.artists.find(name=name, musicbrainz_id=musicbrainz_id)
