@@ -89,28 +89,55 @@ def serve(
 @app.command("import")
 def import_(
     paths: Annotated[
-        list[Path], typer.Argument(help="Folders or files of music to import.", show_default=False)
+        list[Path],
+        typer.Argument(
+            help="Folders or files of music to import, and catalog feeds (*.csv).",
+            show_default=False,
+        ),
     ],
     data: DataDir = None,
     jobs: Annotated[
         int | None, typer.Option(min=1, max=256, help="Files encoded at once (default: cores).")
     ] = None,
+    feed_namespace: Annotated[
+        str | None,
+        typer.Option(
+            help="Namespace of the feeds' own track and album ids, which make a re-import "
+            "update in place (default: feed:<file name without .csv>).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Import audio files: tags into the catalog, sound into the bitrate ladder."""
+    """Import audio files (tags into the catalog, sound into the bitrate ladder) and catalog
+    feeds (*.csv: tracks known by their metadata, streamable once their audio arrives)."""
     import os
 
     from encore.bootstrap import make_importer
-    from encore.import_progress import ImportProgressBar, print_summary
+    from encore.catalog.feed import FeedImporter
+    from encore.catalog.importer import Summary
+    from encore.import_progress import FeedProgressBar, ImportProgressBar, print_summary
 
+    feeds = [path for path in paths if path.suffix.lower() == ".csv"]
+    audio = [path for path in paths if path.suffix.lower() != ".csv"]
+    summary = Summary()
     with _services(data) as services:
-        importer = make_importer(services)
         try:
-            with ImportProgressBar(out) as progress:
-                summary = importer.run(paths, jobs=jobs or os.cpu_count() or 1, progress=progress)
+            for feed in feeds:
+                feed_importer = FeedImporter(uow=services.uow, on_change=services.documents.forget)
+                with FeedProgressBar(out, feed.name) as feed_progress:
+                    done = feed_importer.run(feed, namespace=feed_namespace, progress=feed_progress)
+                summary.outcomes += done.outcomes
+                summary.notes += done.notes
+            if audio:
+                importer = make_importer(services)
+                with ImportProgressBar(out) as progress:
+                    done = importer.run(audio, jobs=jobs or os.cpu_count() or 1, progress=progress)
+                summary.outcomes += done.outcomes
+                summary.notes += done.notes
         except KeyboardInterrupt:
             err.print(
-                "[yellow]Interrupted.[/yellow] Every file finished so far is in the catalog; "
-                "run the same import again to go on from there."
+                "[yellow]Interrupted.[/yellow] Every file (and every batch of feed rows) finished "
+                "so far is in the catalog; run the same import again to go on from there."
             )
             raise typer.Exit(130) from None
     print_summary(out, summary)

@@ -13,7 +13,18 @@ _ID_PATTERN = re.compile(rf"[0-9A-Za-z]{{{ID_LENGTH}}}")
 
 
 def new_id() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(ID_LENGTH))
+    return id_from_digest(secrets.token_bytes(17))
+
+
+def id_from_digest(digest: bytes) -> str:
+    """An id made from 17 or more bytes of a hash or of randomness (136 bits: every id is
+    possible, and the mapping is one-to-one enough for ids)."""
+    number = int.from_bytes(digest[:17], "big")
+    digits = []
+    for _ in range(ID_LENGTH):
+        number, digit = divmod(number, len(ALPHABET))
+        digits.append(ALPHABET[digit])
+    return "".join(digits)
 
 
 def is_valid_id(candidate: str) -> bool:

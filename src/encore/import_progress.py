@@ -4,9 +4,11 @@ from types import TracebackType
 from typing import Self
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
+    MofNCompleteColumn,
     Progress,
     TaskID,
     TextColumn,
@@ -64,6 +66,43 @@ class ImportProgressBar:
         return f"{self._done}/{self._files} files"
 
 
+class FeedProgressBar:
+    """Rows of a catalog feed done, with an ETA; implements the feed importer's `FeedProgress`."""
+
+    def __init__(self, console: Console, name: str) -> None:
+        self._progress = Progress(
+            TextColumn(f"[bold]Importing[/bold] {escape(name)}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("rows"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> Self:
+        self._progress.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._progress.stop()
+
+    def started(self, *, rows: int) -> None:
+        self._task = self._progress.add_task("", total=max(rows, 1))
+
+    def advanced(self, *, rows: int) -> None:
+        if self._task is not None:
+            self._progress.update(self._task, advance=rows)
+
+
 def print_summary(console: Console, summary: Summary) -> None:
     counts = Table(title="Import summary", show_header=True)
     for status in Status:
@@ -75,5 +114,8 @@ def print_summary(console: Console, summary: Summary) -> None:
         failed.add_column("file", overflow="fold")
         failed.add_column("reason", overflow="fold")
         for outcome in summary.failures:
-            failed.add_row(outcome.path, outcome.reason or "")
+            # Paths and reasons quote what files hold: never read them as markup.
+            failed.add_row(escape(outcome.path), escape(outcome.reason or ""))
         console.print(failed)
+    for note in summary.notes:
+        console.print(f"[yellow]Note:[/yellow] {escape(note)}")

@@ -117,7 +117,7 @@ def test_duplicate_user_exits_one(tmp_path: Path) -> None:
 def test_migrate_reports_the_revision(tmp_path: Path) -> None:
     code, output = _run("migrate", "--data", str(tmp_path))
     assert code == 0
-    assert "revision 0002" in output
+    assert "revision 0003" in output
 
 
 def _free_port() -> int:

@@ -4,19 +4,23 @@ idempotent re-runs, updates, failures that spare the rest, and interrupted runs.
 import hashlib
 import os
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import pytest
-from encore.adapters.media.local import LocalMediaStore
+from sqlalchemy import func, insert, select
 
+from encore.adapters.media.local import LocalMediaStore
 from encore.adapters.sql.engine import make_engine
 from encore.adapters.sql.migrate import upgrade
+from encore.adapters.sql.tables import liked_tracks, users
 from encore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from encore.catalog.audio import AudioTags, CoverArt, RenditionSpec, UnreadableAudio
-from encore.catalog.importer import AudioImporter, FoundFile, Status, id_from_hash, sort_name
+from encore.catalog.importer import AudioImporter, FoundFile, Status, id_from_hash
 from encore.catalog.model import Quality
+from encore.catalog.naming import sort_name
 from encore.catalog.service import CatalogService
+from tests.builders import make_user
 
 BASE = AudioTags(
     title="Under Pressure", artists=("Queen", "David Bowie"), album="Hot Space",
@@ -217,3 +221,25 @@ def test_sort_names() -> None:
     assert sort_name("The Beatles") == "Beatles, The"
     assert sort_name("The") == "The"
     assert sort_name("Queen") == "Queen"
+
+
+def test_updating_a_track_keeps_what_refers_to_it(rig: Rig, tmp_path: Path) -> None:
+    library = _library(tmp_path / "music", 1)
+    track_id = rig.importer.run([library], jobs=1).outcomes[0].track_id
+    listener = make_user()
+    with rig.uow.engine.begin() as connection:
+        connection.execute(
+            insert(users).values(**{**asdict(listener), "plan": listener.plan.value})
+        )
+        connection.execute(
+            insert(liked_tracks).values(
+                user_id=listener.id, track_id=track_id, liked_at=listener.created_at
+            )
+        )
+    (library / "track00.flac").write_bytes(b"remastered audio")
+    assert rig.importer.run([library], jobs=1).outcomes[0].status is Status.UPDATED
+    with rig.uow.engine.connect() as connection:
+        likes = connection.execute(select(func.count()).select_from(liked_tracks)).scalar_one()
+    assert likes == 1
+    with rig.uow(readonly=True) as unit:
+        assert len(unit.renditions.list_for_track(track_id)) == 6

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
@@ -33,14 +33,14 @@ from encore.catalog.model import (
     Album,
     AlbumType,
     Artist,
-    DatePrecision,
     ImportSource,
     Rendition,
     Track,
 )
+from encore.catalog.naming import parse_date, sort_name
 from encore.catalog.ports import CatalogUnitOfWork, TagReader, Transcoder
 from encore.catalog.service import CatalogChange
-from encore.ids import ALPHABET, ID_LENGTH, new_id
+from encore.ids import id_from_digest, new_id
 from encore.media import MediaStore
 from encore.unit_of_work import UnitOfWorkFactory
 
@@ -78,6 +78,8 @@ class Outcome:
 class Summary:
     outcomes: list[Outcome] = field(default_factory=list)
     interrupted: bool = False
+    # What the reader should know beyond the counts (e.g. a feed read as Windows-1252).
+    notes: list[str] = field(default_factory=list)
 
     def count(self, status: Status) -> int:
         return sum(outcome.status is status for outcome in self.outcomes)
@@ -263,7 +265,7 @@ class AudioImporter:
             if previous is None:
                 uow.tracks.add(track)
             else:
-                uow.tracks.replace(track)
+                uow.tracks.update(track)
             for rendition in renditions:
                 uow.renditions.put(rendition)
             uow.import_sources.put(self._source(name, track_id, content_hash, stat))
@@ -390,34 +392,7 @@ def file_sha256(path: Path) -> str:
 def id_from_hash(content_hash: str) -> str:
     """A track id derived from the audio's hash, so that a re-run after a crash stores the
     same recording under the same keys instead of leaving orphans behind."""
-    number = int(content_hash[:34], 16)
-    digits = []
-    for _ in range(ID_LENGTH):
-        number, digit = divmod(number, len(ALPHABET))
-        digits.append(ALPHABET[digit])
-    return "".join(digits)
-
-
-def parse_date(text: str | None) -> tuple[date | None, DatePrecision | None]:
-    if not text:
-        return None, None
-    parts = text.split("-")
-    try:
-        if len(parts) == 1:
-            return date(int(parts[0]), 1, 1), DatePrecision.YEAR
-        if len(parts) == 2:
-            return date(int(parts[0]), int(parts[1]), 1), DatePrecision.MONTH
-        return date(int(parts[0]), int(parts[1]), int(parts[2][:2])), DatePrecision.DAY
-    except ValueError:
-        return None, None
-
-
-def sort_name(name: str) -> str:
-    """'The Beatles' sorts as 'Beatles, The'."""
-    for article in ("The ", "A ", "An "):
-        if name.startswith(article) and len(name) > len(article):
-            return f"{name[len(article) :]}, {article.strip()}"
-    return name
+    return id_from_digest(bytes.fromhex(content_hash))
 
 
 def _with_ids(names: tuple[str, ...], ids: tuple[str, ...]) -> Iterator[tuple[str, str | None]]:

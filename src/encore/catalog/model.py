@@ -29,6 +29,14 @@ class Quality(StrEnum):
     PREVIEW = "preview"
 
 
+class ExternalKind(StrEnum):
+    """What an external id (a feed's own id) names."""
+
+    TRACK = "track"
+    ALBUM = "album"
+    ARTIST = "artist"
+
+
 @dataclass(frozen=True, slots=True)
 class Ref:
     """A named link to another catalog entity, as embedded in a read model."""

@@ -1,11 +1,21 @@
 """What the catalog domain needs from storage."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Protocol
 
 from encore.catalog.audio import AudioTags, RenditionSpec
-from encore.catalog.model import Album, Artist, ImportSource, Ref, Rendition, Track
+from encore.catalog.model import (
+    Album,
+    Artist,
+    DatePrecision,
+    ExternalKind,
+    ImportSource,
+    Ref,
+    Rendition,
+    Track,
+)
 from encore.unit_of_work import UnitOfWork
 
 
@@ -15,6 +25,10 @@ class ArtistRepository(Protocol):
     def get_by_name(self, name: str) -> Artist | None: ...
     def find(self, *, name: str, musicbrainz_id: str | None) -> Artist | None: ...
     def refs(self, artist_ids: Sequence[str]) -> dict[str, Ref]: ...
+    def add_many(self, artists: Sequence[Artist]) -> None: ...
+    def ids_by_name(self, names: Collection[str]) -> dict[str, str]:
+        """The id of the oldest artist of each of these exact names that exists."""
+        ...
 
 
 class AlbumRepository(Protocol):
@@ -25,16 +39,39 @@ class AlbumRepository(Protocol):
     def count_tracks(self, album_id: str) -> int: ...
     def set_total_tracks(self, album_id: str, total: int) -> None: ...
     def list_by_artist(self, artist_id: str) -> Sequence[Album]: ...
+    def add_many(self, albums: Sequence[Album]) -> None: ...
+    def get_many(self, album_ids: Collection[str]) -> dict[str, Album]: ...
+    def ids_by_name(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """For each `(album name, artist id)` that exists, the id of the oldest such album."""
+        ...
+
+    def set_details(
+        self,
+        album_id: str,
+        *,
+        name: str,
+        release_date: date | None,
+        release_date_precision: DatePrecision | None,
+    ) -> None: ...
+    def recount_tracks(self, album_ids: Collection[str]) -> None:
+        """Set each album's `total_tracks` to the number of tracks it has."""
+        ...
 
 
 class TrackRepository(Protocol):
     def add(self, track: Track) -> None: ...
     def get(self, track_id: str) -> Track | None: ...
     def get_by_content_hash(self, content_hash: str) -> Track | None: ...
-    def replace(self, track: Track) -> None: ...
     def list_by_album(self, album_id: str) -> Sequence[Track]: ...
     def top_by_artist(self, artist_id: str, *, limit: int) -> Sequence[Track]: ...
     def set_popularity(self, track_id: str, popularity: int) -> None: ...
+    def add_many(self, tracks: Sequence[Track]) -> None: ...
+    def get_many(self, track_ids: Collection[str]) -> dict[str, Track]: ...
+    def update(self, track: Track) -> None:
+        """Overwrite a track's metadata and links in place, keeping its creation time. Unlike
+        `replace`, the row stays, so what refers to the track (renditions, likes, playlists,
+        history) is kept."""
+        ...
 
 
 class RenditionRepository(Protocol):
@@ -48,6 +85,18 @@ class RenditionRepository(Protocol):
 class ImportSourceRepository(Protocol):
     def get(self, path: str) -> ImportSource | None: ...
     def put(self, source: ImportSource) -> None: ...
+
+
+class ExternalIdRepository(Protocol):
+    """The ids another system (a catalog feed) gives catalog entities, one namespace each."""
+
+    def in_namespace(self, namespace: str, kind: ExternalKind) -> dict[str, str]:
+        """Every external id of `kind` in `namespace`, with the entity id it stands for."""
+        ...
+
+    def put_many(self, namespace: str, kind: ExternalKind, entity_ids: Mapping[str, str]) -> None:
+        """Map external ids to entity ids, replacing earlier mappings of the same ids."""
+        ...
 
 
 class CatalogUnitOfWork(UnitOfWork, Protocol):
@@ -65,6 +114,9 @@ class CatalogUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def import_sources(self) -> ImportSourceRepository: ...
+
+    @property
+    def external_ids(self) -> ExternalIdRepository: ...
 
 
 class TagReader(Protocol):

@@ -6,18 +6,19 @@ batch of tracks in one query each, never one query per track.
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import replace
-from datetime import UTC, datetime
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from encore.adapters.sql.tables import (
     album_artists,
     albums,
     artists,
+    external_ids,
     genres,
     import_sources,
     renditions,
@@ -31,6 +32,7 @@ from encore.catalog.model import (
     AlbumType,
     Artist,
     DatePrecision,
+    ExternalKind,
     ImportSource,
     Quality,
     Ref,
@@ -97,6 +99,37 @@ class SqlArtistRepository:
             select(artists.c.id, artists.c.name).where(artists.c.id.in_(set(artist_ids)))
         )
         return {row.id: Ref(row.id, row.name) for row in rows}
+
+    def add_many(self, new: Sequence[Artist]) -> None:
+        if not new:
+            return
+        self._c.execute(
+            insert(artists),
+            [
+                {
+                    "id": artist.id,
+                    "name": artist.name,
+                    "sort_name": artist.sort_name,
+                    "musicbrainz_id": artist.musicbrainz_id,
+                    "image_path": artist.image_path,
+                    "created_at": artist.created_at or _now(),
+                }
+                for artist in new
+            ],
+        )
+
+    def ids_by_name(self, names: Collection[str]) -> dict[str, str]:
+        """The id of the oldest artist of each of these exact names that exists."""
+        found: dict[str, str] = {}
+        for part in _chunked(names):
+            rows = self._c.execute(
+                select(artists.c.id, artists.c.name)
+                .where(artists.c.name.in_(part))
+                .order_by(artists.c.created_at.desc(), artists.c.id.desc())
+            )
+            # Newest first, so that the oldest of each name is written last and stays.
+            found.update({row.name: row.id for row in rows})
+        return found
 
 
 class SqlAlbumRepository:
@@ -171,6 +204,100 @@ class SqlAlbumRepository:
             .where(albums.c.id.in_(linked))
             .order_by(albums.c.release_date.desc().nulls_last(), albums.c.name)
         )
+
+    def add_many(self, new: Sequence[Album]) -> None:
+        if not new:
+            return
+        self._c.execute(
+            insert(albums),
+            [
+                {
+                    "id": album.id,
+                    "name": album.name,
+                    "album_type": album.album_type.value,
+                    "release_date": album.release_date,
+                    "release_date_precision": (
+                        album.release_date_precision.value if album.release_date_precision else None
+                    ),
+                    "total_tracks": album.total_tracks,
+                    "label": album.label,
+                    "upc": album.upc,
+                    "musicbrainz_id": album.musicbrainz_id,
+                    "cover_art_path": album.cover_art_path,
+                    "created_at": album.created_at or _now(),
+                }
+                for album in new
+            ],
+        )
+        links = [
+            {"album_id": album.id, "artist_id": artist_id, "position": position}
+            for album in new
+            for position, artist_id in enumerate(album.artist_ids)
+        ]
+        if links:
+            self._c.execute(insert(album_artists), links)
+
+    def get_many(self, album_ids: Collection[str]) -> dict[str, Album]:
+        found: dict[str, Album] = {}
+        for part in _chunked(album_ids):
+            found.update(
+                (album.id, album)
+                for album in self._load(select(albums).where(albums.c.id.in_(part)))
+            )
+        return found
+
+    def ids_by_name(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """For each `(album name, artist id)` that exists, the id of the oldest such album."""
+        wanted = set(keys)
+        found: dict[tuple[str, str], str] = {}
+        for part in _chunked(sorted(wanted)):
+            rows = self._c.execute(
+                select(albums.c.id, albums.c.name, album_artists.c.artist_id)
+                .join(album_artists, album_artists.c.album_id == albums.c.id)
+                .where(
+                    albums.c.name.in_({name for name, _ in part}),
+                    album_artists.c.artist_id.in_({artist_id for _, artist_id in part}),
+                )
+                .order_by(albums.c.created_at.desc(), albums.c.id.desc())
+            )
+            found.update(
+                ((row.name, row.artist_id), row.id)
+                for row in rows
+                if (row.name, row.artist_id) in wanted
+            )
+        return found
+
+    def set_details(
+        self,
+        album_id: str,
+        *,
+        name: str,
+        release_date: date | None,
+        release_date_precision: DatePrecision | None,
+    ) -> None:
+        self._c.execute(
+            update(albums)
+            .where(albums.c.id == album_id)
+            .values(
+                name=name,
+                release_date=release_date,
+                release_date_precision=(
+                    release_date_precision.value if release_date_precision else None
+                ),
+            )
+        )
+
+    def recount_tracks(self, album_ids: Collection[str]) -> None:
+        counted = (
+            select(func.count())
+            .select_from(tracks)
+            .where(tracks.c.album_id == albums.c.id)
+            .scalar_subquery()
+        )
+        for part in _chunked(album_ids):
+            self._c.execute(
+                update(albums).where(albums.c.id.in_(part)).values(total_tracks=counted)
+            )
 
     def _load(self, query: Any) -> list[Album]:
         rows = list(self._c.execute(query))
@@ -260,16 +387,6 @@ class SqlTrackRepository:
         found = self._load(select(tracks).where(tracks.c.content_hash == content_hash))
         return found[0] if found else None
 
-    def replace(self, track: Track) -> None:
-        """Overwrite a track's metadata and links, keeping its id and creation time."""
-        existing = self.get(track.id)
-        self._c.execute(delete(track_artists).where(track_artists.c.track_id == track.id))
-        self._c.execute(delete(track_genres).where(track_genres.c.track_id == track.id))
-        self._c.execute(delete(track_countries).where(track_countries.c.track_id == track.id))
-        self._c.execute(delete(tracks).where(tracks.c.id == track.id))
-        created_at = existing.created_at if existing else track.created_at
-        self.add(replace(track, created_at=created_at))
-
     def list_by_album(self, album_id: str) -> Sequence[Track]:
         return self._load(
             select(tracks)
@@ -288,6 +405,62 @@ class SqlTrackRepository:
 
     def set_popularity(self, track_id: str, popularity: int) -> None:
         self._c.execute(update(tracks).where(tracks.c.id == track_id).values(popularity=popularity))
+
+    def add_many(self, new: Sequence[Track]) -> None:
+        if not new:
+            return
+        self._c.execute(
+            insert(tracks),
+            [
+                {"id": track.id, **_track_values(track), "created_at": track.created_at or _now()}
+                for track in new
+            ],
+        )
+        self._add_links(new)
+
+    def get_many(self, track_ids: Collection[str]) -> dict[str, Track]:
+        found: dict[str, Track] = {}
+        for part in _chunked(track_ids):
+            found.update(
+                (track.id, track)
+                for track in self._load(select(tracks).where(tracks.c.id.in_(part)))
+            )
+        return found
+
+    def update(self, track: Track) -> None:
+        """Overwrite a track's metadata and links in place, keeping its creation time. The row
+        stays (never delete and re-insert: the cascade would take renditions, likes, playlist
+        entries and history with it)."""
+        self._c.execute(
+            update(tracks).where(tracks.c.id == track.id).values(**_track_values(track))
+        )
+        for link in (track_artists, track_genres, track_countries):
+            self._c.execute(delete(link).where(link.c.track_id == track.id))
+        self._add_links([track])
+
+    def _add_links(self, new: Sequence[Track]) -> None:
+        artist_links = [
+            {"track_id": track.id, "artist_id": artist_id, "position": position}
+            for track in new
+            for position, artist_id in enumerate(track.artist_ids)
+        ]
+        if artist_links:
+            self._c.execute(insert(track_artists), artist_links)
+        genre_ids = self._genre_ids(sorted({name for track in new for name in track.genres}))
+        genre_links = [
+            {"track_id": track.id, "genre_id": genre_ids[name], "position": position}
+            for track in new
+            for position, name in enumerate(dict.fromkeys(track.genres))
+        ]
+        if genre_links:
+            self._c.execute(insert(track_genres), genre_links)
+        country_links = [
+            {"track_id": track.id, "country": code}
+            for track in new
+            for code in track.available_countries or ()
+        ]
+        if country_links:
+            self._c.execute(insert(track_countries), country_links)
 
     def _genre_ids(self, names: Sequence[str]) -> dict[str, int]:
         wanted = set(names)
@@ -428,6 +601,76 @@ class SqlImportSourceRepository:
                 imported_at=source.imported_at,
             )
         )
+
+
+class SqlExternalIdRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def in_namespace(self, namespace: str, kind: ExternalKind) -> dict[str, str]:
+        # One range scan of the primary key: a feed import wants the whole namespace, and long
+        # IN lists on the key's last column plan badly as PostgreSQL prepared statements.
+        rows = self._c.execute(
+            select(external_ids.c.external_id, external_ids.c.entity_id).where(
+                external_ids.c.namespace == namespace, external_ids.c.kind == kind.value
+            )
+        )
+        return {row.external_id: row.entity_id for row in rows}
+
+    def put_many(self, namespace: str, kind: ExternalKind, entity_ids: Mapping[str, str]) -> None:
+        if not entity_ids:
+            return
+        statement = (
+            postgresql.insert(external_ids)
+            if self._c.dialect.name == "postgresql"
+            else sqlite.insert(external_ids)
+        )
+        self._c.execute(
+            statement.on_conflict_do_update(
+                index_elements=[
+                    external_ids.c.namespace,
+                    external_ids.c.kind,
+                    external_ids.c.external_id,
+                ],
+                set_={"entity_id": statement.excluded.entity_id},
+            ),
+            [
+                {
+                    "namespace": namespace,
+                    "kind": kind.value,
+                    "external_id": external_id,
+                    "entity_id": entity_id,
+                }
+                for external_id, entity_id in entity_ids.items()
+            ],
+        )
+
+
+def _track_values(track: Track) -> dict[str, Any]:
+    """A track's own columns, but for its id and creation time."""
+    return {
+        "album_id": track.album_id,
+        "title": track.title,
+        "duration_ms": track.duration_ms,
+        "disc_number": track.disc_number,
+        "track_number": track.track_number,
+        "isrc": track.isrc,
+        "explicit": track.explicit,
+        "popularity": track.popularity,
+        "restricted": track.available_countries is not None,
+        "musicbrainz_id": track.musicbrainz_id,
+        "content_hash": track.content_hash,
+    }
+
+
+# Bound parameters per IN list: well under SQLite's limit (32,766) and PostgreSQL's (65,535).
+_CHUNK = 900
+
+
+def _chunked(items: Collection[Any]) -> Iterator[list[Any]]:
+    listed = list(items)
+    for start in range(0, len(listed), _CHUNK):
+        yield listed[start : start + _CHUNK]
 
 
 def _path_key(path: str) -> str:

@@ -268,6 +268,20 @@ import_sources = Table(
     Index("ix_import_sources_track_id", "track_id"),
 )
 
+# The ids a catalog feed gives its tracks and albums, so that importing it again updates them in
+# place. No foreign key: entity_id names a track, an album or an artist, as kind says.
+external_ids = Table(
+    "external_ids",
+    metadata,
+    # 'feed:<file stem>' unless the import names one.
+    Column("namespace", String(100), primary_key=True),
+    Column("kind", String(8), primary_key=True),
+    Column("external_id", String(255), primary_key=True),
+    Column("entity_id", ID, nullable=False),
+    Index("ix_external_ids_entity_id", "entity_id"),
+    CheckConstraint("kind IN ('track', 'album', 'artist')", name="kind"),
+)
+
 # --- library ----------------------------------------------------------------------------------
 
 playlists = Table(

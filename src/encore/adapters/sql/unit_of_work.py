@@ -19,6 +19,7 @@ from encore.adapters.sql.accounts import (
 from encore.adapters.sql.catalog import (
     SqlAlbumRepository,
     SqlArtistRepository,
+    SqlExternalIdRepository,
     SqlImportSourceRepository,
     SqlRenditionRepository,
     SqlTrackRepository,
@@ -36,6 +37,7 @@ class SqlUnitOfWork:
     tracks: SqlTrackRepository
     renditions: SqlRenditionRepository
     import_sources: SqlImportSourceRepository
+    external_ids: SqlExternalIdRepository
 
     def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
         self._engine = engine
@@ -57,6 +59,7 @@ class SqlUnitOfWork:
         self.tracks = SqlTrackRepository(connection)
         self.renditions = SqlRenditionRepository(connection)
         self.import_sources = SqlImportSourceRepository(connection)
+        self.external_ids = SqlExternalIdRepository(connection)
         return self
 
     def __exit__(

@@ -1,0 +1,134 @@
+"""Encore's import without the encoding, as a program that bench/import.py times like `beet`.
+
+    .venv/bin/python bench/_import_worker.py tags --jobs N LIBRARY
+    .venv/bin/python bench/_import_worker.py catalog --jobs N --data DIR LIBRARY
+
+`tags`: what `encore import` does before any encoding: walk the library (`find_audio_files`) and
+read every file's tags with `MutagenTagReader`, in `N` threads as the importer's workers do.
+`catalog`: `AudioImporter.run` as `encore import` calls it (a fresh database in DIR, `N` jobs),
+with a transcoder that encodes nothing and a media store that stores nothing, so that what is
+left is walking, hashing, tag reading and the catalog's transactions.
+
+Prints one JSON line: the mode, files done and failed, and `seconds`, the time of the work alone
+(after Python has started and imported Encore; for `catalog`, after the database was migrated).
+"""
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from encore.adapters.audio.tags import MutagenTagReader
+from encore.catalog.audio import RenditionSpec, UnreadableAudio
+from encore.catalog.importer import AudioImporter, Outcome, Status, find_audio_files
+from encore.media import StoredObject
+
+
+class NoEncoding:
+    """A `Transcoder` that writes an empty file wherever a rendition would go."""
+
+    def encode(self, source: Path, target: Path, spec: RenditionSpec) -> None:
+        target.touch()
+
+    def preview(self, source: Path, target: Path, *, start_ms: int, length_ms: int) -> None:
+        target.touch()
+
+    def representative_start_ms(self, source: Path, *, duration_ms: int, length_ms: int) -> int:
+        return 0
+
+
+class NoMedia:
+    """A `MediaStore` that keeps nothing; enough for an import, which only puts."""
+
+    def put_file(self, key: str, source: Path, *, content_type: str) -> StoredObject:
+        return StoredObject(key=key, size=source.stat().st_size, etag="", content_type=content_type)
+
+    def put_bytes(self, key: str, data: bytes, *, content_type: str) -> StoredObject:
+        return StoredObject(key=key, size=len(data), etag="", content_type=content_type)
+
+    def stat(self, key: str) -> StoredObject | None:
+        return None
+
+    def read_range(self, key: str, start: int, end: int) -> Iterator[bytes]:
+        raise KeyError(key)
+
+    def local_path(self, key: str) -> Path | None:
+        return None
+
+    def delete(self, key: str) -> None:
+        return None
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        return iter(())
+
+
+def read_tags(library: Path, *, jobs: int) -> dict[str, Any]:
+    errors: list[Outcome] = []
+    started = time.perf_counter()
+    found = list(find_audio_files([library], on_error=errors.append))
+    reader = MutagenTagReader()
+
+    def read(path: Path) -> bool:
+        try:
+            reader.read(path)
+        except UnreadableAudio:
+            return False
+        return True
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        results = list(pool.map(read, (item.path for item in found)))
+    seconds = time.perf_counter() - started
+    return {"files": sum(results), "failed": len(errors) + results.count(False), "seconds": seconds}
+
+
+def import_catalog(library: Path, *, data: Path, jobs: int) -> dict[str, Any]:
+    from encore.bootstrap import bootstrap
+    from encore.config import load_settings
+
+    services = bootstrap(load_settings(data_dir=data))
+    try:
+        importer = AudioImporter(
+            uow=services.uow,
+            tags=MutagenTagReader(),
+            transcoder=NoEncoding(),
+            media=NoMedia(),
+            scratch_dir=data / "scratch",
+            on_change=services.documents.forget,
+        )
+        started = time.perf_counter()
+        summary = importer.run([library], jobs=jobs)
+        seconds = time.perf_counter() - started
+    finally:
+        services.close()
+    failures = [f"{outcome.path}: {outcome.reason}" for outcome in summary.failures[:5]]
+    return {
+        "files": summary.count(Status.IMPORTED),
+        "failed": len(summary.failures),
+        "first_failures": failures,
+        "seconds": seconds,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=("tags", "catalog"))
+    parser.add_argument("library", type=Path)
+    parser.add_argument("--jobs", type=int, required=True)
+    parser.add_argument("--data", type=Path, help="a fresh data directory (catalog)")
+    args = parser.parse_args()
+    if args.mode == "tags":
+        result = read_tags(args.library, jobs=args.jobs)
+    else:
+        if args.data is None:
+            parser.error("catalog needs --data")
+        result = import_catalog(args.library, data=args.data, jobs=args.jobs)
+    print(json.dumps({"mode": args.mode, **result}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
