@@ -10,6 +10,7 @@ from rich.progress import (
     DownloadColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
@@ -20,14 +21,12 @@ from rich.table import Table
 from encore.catalog.importer import Outcome, Status, Summary
 
 
-class ImportProgressBar:
-    """Files and bytes done, with an ETA; implements the importer's `Progress`."""
+class _Bar:
+    """A rich progress bar that shows while its `with` block runs, with time spent and left."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, *columns: ProgressColumn) -> None:
         self._progress = Progress(
-            TextColumn("[bold]Importing[/bold] {task.description}"),
-            BarColumn(),
-            DownloadColumn(binary_units=True),
+            *columns,
             TimeElapsedColumn(),
             TextColumn("ETA"),
             TimeRemainingColumn(),
@@ -47,6 +46,18 @@ class ImportProgressBar:
         tb: TracebackType | None,
     ) -> None:
         self._progress.stop()
+
+
+class ImportProgressBar(_Bar):
+    """Files and bytes done, with an ETA; implements the importer's `Progress`."""
+
+    def __init__(self, console: Console) -> None:
+        super().__init__(
+            console,
+            TextColumn("[bold]Importing[/bold] {task.description}"),
+            BarColumn(),
+            DownloadColumn(binary_units=True),
+        )
 
     def started(self, *, files: int, total_bytes: int) -> None:
         # The bar moves by bytes (they say more about time left than file counts do).
@@ -66,34 +77,17 @@ class ImportProgressBar:
         return f"{self._done}/{self._files} files"
 
 
-class FeedProgressBar:
+class FeedProgressBar(_Bar):
     """Rows of a catalog feed done, with an ETA; implements the feed importer's `FeedProgress`."""
 
     def __init__(self, console: Console, name: str) -> None:
-        self._progress = Progress(
+        super().__init__(
+            console,
             TextColumn(f"[bold]Importing[/bold] {escape(name)}"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("rows"),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=console,
-            transient=False,
         )
-        self._task: TaskID | None = None
-
-    def __enter__(self) -> Self:
-        self._progress.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._progress.stop()
 
     def started(self, *, rows: int) -> None:
         self._task = self._progress.add_task("", total=max(rows, 1))
