@@ -24,7 +24,9 @@ from typing import Any
 
 from encore.adapters.audio.tags import MutagenTagReader
 from encore.catalog.audio import RenditionSpec, UnreadableAudio
-from encore.catalog.importer import AudioImporter, Outcome, Status, find_audio_files
+from encore.catalog.import_files import find_audio_files
+from encore.catalog.import_summary import Outcome, Status
+from encore.catalog.importer import AudioImporter
 from encore.media import StoredObject
 
 

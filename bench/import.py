@@ -248,7 +248,8 @@ def record_encodes(library: Library, work: Path) -> list[Encode]:
     from encore.adapters.audio.ffmpeg import FfmpegTranscoder
     from encore.adapters.audio.tags import MutagenTagReader
     from encore.bootstrap import bootstrap
-    from encore.catalog.importer import AudioImporter, Status
+    from encore.catalog.import_summary import Status
+    from encore.catalog.importer import AudioImporter
     from encore.config import load_settings
 
     folder = work / "record"

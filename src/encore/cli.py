@@ -114,7 +114,7 @@ def import_(
 
     from encore.bootstrap import make_importer
     from encore.catalog.feed import FeedImporter
-    from encore.catalog.importer import Summary
+    from encore.catalog.import_summary import Summary
     from encore.import_progress import FeedProgressBar, ImportProgressBar, print_summary
 
     feeds = [path for path in paths if path.suffix.lower() == ".csv"]

@@ -18,7 +18,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from encore.catalog.importer import Outcome, Status, Summary
+from encore.catalog.import_summary import Outcome, Status, Summary
 
 
 class _Bar:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from encore.bootstrap import Services, bootstrap, make_importer
-from encore.catalog.importer import Status
+from encore.catalog.import_summary import Status
 from encore.catalog.model import Quality
 from encore.config import load_settings
 from tests.integration.swift import S3Endpoint

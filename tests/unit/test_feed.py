@@ -14,7 +14,7 @@ from encore.adapters.sql.migrate import upgrade
 from encore.adapters.sql.tables import albums, artists, liked_tracks, tracks
 from encore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from encore.catalog.feed import FeedImporter
-from encore.catalog.importer import Status, Summary
+from encore.catalog.import_summary import Status, Summary
 from encore.catalog.model import ExternalKind, Quality
 from encore.catalog.service import CatalogChange, CatalogService
 from tests.builders import NOW, make_album, make_artist, make_rendition, make_user

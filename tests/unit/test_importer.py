@@ -16,10 +16,12 @@ from encore.adapters.sql.migrate import upgrade
 from encore.adapters.sql.tables import liked_tracks, users
 from encore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from encore.catalog.audio import AudioTags, CoverArt, RenditionSpec, UnreadableAudio
-from encore.catalog.importer import AudioImporter, FoundFile, Status, id_from_hash
-from encore.catalog.model import Quality
+from encore.catalog.import_summary import Status
+from encore.catalog.importer import AudioImporter, id_from_hash
+from encore.catalog.model import Album, AlbumType, Artist, Quality, Track
 from encore.catalog.naming import sort_name
 from encore.catalog.service import CatalogService
+from encore.ids import new_id
 from tests.builders import make_user
 
 BASE = AudioTags(
@@ -50,10 +52,13 @@ class FakeTranscoder:
     def __init__(self) -> None:
         self.encodes: list[tuple[str, Quality]] = []
         self.fail_on: Quality | None = None
+        self.fail_after: int | None = None
         self.lock = threading.Lock()
 
     def encode(self, source: Path, target: Path, spec: RenditionSpec) -> None:
         if spec.quality is self.fail_on:
+            raise KeyboardInterrupt
+        if self.fail_after is not None and len(self.encodes) >= self.fail_after:
             raise KeyboardInterrupt
         with self.lock:
             self.encodes.append((source.name, spec.quality))
@@ -206,7 +211,7 @@ def test_interrupted_file_leaves_no_trace_and_the_next_run_completes_it(
     library = _library(tmp_path / "music", 1)
     transcoder.fail_on = Quality.HIGH
     with pytest.raises(KeyboardInterrupt):
-        importer.import_file(FoundFile(library / "track00.flac", 7))
+        importer.run([library], jobs=2)
     with uow(readonly=True) as unit:
         assert unit.tracks.get_by_content_hash(hashlib.sha256(b"audio 0").hexdigest()) is None
         assert unit.import_sources.get(str(library / "track00.flac")) is None
@@ -215,6 +220,26 @@ def test_interrupted_file_leaves_no_trace_and_the_next_run_completes_it(
     outcome = importer.run([library], jobs=1).outcomes[0]
     assert outcome.status is Status.IMPORTED
     assert catalog.get_track(outcome.track_id).track.title == "track00"
+
+
+def test_an_interrupted_run_keeps_the_files_it_finished(rig: Rig, tmp_path: Path) -> None:
+    library = _library(tmp_path / "music", 3)
+    rig.tags.by_name["track02.flac"] = replace(BASE, title="Slow", lossless=False, bitrate_kbps=128)
+    # track02 is lossy: its plan has no lossless rung, so the interrupt comes from the others'
+    # lossless encodes only after the first files are done; one worker keeps the order fixed.
+    rig.transcoder.fail_after = 7
+    with pytest.raises(KeyboardInterrupt):
+        rig.importer.run([library], jobs=1)
+    with rig.uow(readonly=True) as unit:
+        kept = unit.import_sources.get_many([str(p) for p in sorted(library.glob("*.flac"))])
+    assert list(kept) == [str(library / "track00.flac")]
+    rig.transcoder.fail_after = None
+    again = rig.importer.run([library], jobs=2)
+    assert sorted(o.status for o in again.outcomes) == [
+        Status.IMPORTED,
+        Status.IMPORTED,
+        Status.UNCHANGED,
+    ]
 
 
 def test_sort_names() -> None:
@@ -243,3 +268,47 @@ def test_updating_a_track_keeps_what_refers_to_it(rig: Rig, tmp_path: Path) -> N
     assert likes == 1
     with rig.uow(readonly=True) as unit:
         assert len(unit.renditions.list_for_track(track_id)) == 6
+
+
+def _metadata_only_track(rig: Rig, *, title: str, isrc: str | None, duration_ms: int) -> str:
+    """A track as a feed leaves it: metadata, popularity and licences, no audio."""
+    with rig.uow() as unit:
+        artist = Artist(id=new_id(), name="QUEEN", sort_name="QUEEN")
+        album = Album(
+            id=new_id(), name="Greatest Hits", album_type=AlbumType.ALBUM, artist_ids=(artist.id,)
+        )
+        unit.artists.add(artist)
+        unit.albums.add(album)
+        track = Track(
+            id=new_id(),
+            album_id=album.id,
+            title=title,
+            duration_ms=duration_ms,
+            artist_ids=(artist.id,),
+            isrc=isrc,
+            popularity=77,
+            available_countries=frozenset({"GB", "US"}),
+        )
+        unit.tracks.add(track)
+        unit.commit()
+    return track.id
+
+
+def test_audio_arriving_for_a_feed_track_makes_it_streamable(rig: Rig, tmp_path: Path) -> None:
+    by_title = _metadata_only_track(rig, title="TRACK00", isrc=None, duration_ms=250_000)
+    by_isrc = _metadata_only_track(rig, title="Another Name", isrc="GBAYE0000351", duration_ms=0)
+    too_long = _metadata_only_track(rig, title="track02", isrc=None, duration_ms=400_000)
+    rig.tags.by_name["track01.flac"] = replace(BASE, title="track01", isrc="GBAYE0000351")
+    library = _library(tmp_path / "music", 3)
+    outcomes = {Path(o.path).name: o for o in rig.importer.run([library], jobs=2).outcomes}
+    assert outcomes["track00.flac"].track_id == by_title
+    assert outcomes["track01.flac"].track_id == by_isrc
+    assert outcomes["track02.flac"].track_id not in {by_title, by_isrc, too_long}
+    detail = rig.catalog.get_track(by_title)
+    assert detail.track.title == "track00"  # the file's tags win over the feed's metadata
+    assert detail.track.popularity == 77  # but what listening and licences made is kept
+    assert detail.track.available_countries == frozenset({"GB", "US"})
+    with rig.uow(readonly=True) as unit:
+        assert len(unit.renditions.list_for_track(by_title)) == 6
+        assert unit.tracks.get(too_long) is not None
+        assert unit.renditions.list_for_track(too_long) == []

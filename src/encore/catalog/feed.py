@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Protocol
 
 from encore.catalog.feed_csv import UTF8, FeedTrack, UnreadableFeed, read_feed
-from encore.catalog.importer import UNKNOWN_ALBUM, Outcome, Status, Summary
+from encore.catalog.import_summary import Outcome, Status, Summary
 from encore.catalog.model import Album, AlbumType, Artist, ExternalKind, Track
-from encore.catalog.naming import sort_name
+from encore.catalog.naming import UNKNOWN_ALBUM, sort_name
 from encore.catalog.ports import CatalogUnitOfWork
 from encore.catalog.service import CatalogChange
 from encore.ids import new_id

@@ -1,24 +1,24 @@
 """Importing audio files: tags into the catalog, sound into the bitrate ladder.
 
-Each file is one unit: its renditions are encoded into a scratch directory, stored in the media
-store under keys derived from the track id, and only then is everything about it (artists, album,
-track, renditions, where it came from) written in one transaction. A crash or Ctrl-C at any point
-leaves the catalog as it was before that file; the next run finds the file not done and does it
-again, overwriting any media the interrupted run had stored under the same keys.
+The work is a pipeline on one pool of `jobs` threads. A file is first hashed and its tags read;
+each rung of its ladder (and its preview) is then a task of its own, so that the pool stays full
+of encodes from several files rather than waiting on the slowest rung of one. Renditions are
+encoded into a scratch directory and stored in the media store under keys derived from the track
+id; once all of a file's renditions are stored, the file goes to the `CatalogWriter`, which writes
+files to the catalog in batches, one transaction each.
+
+A crash or Ctrl-C at any point leaves the catalog as it was before the batch being written; on
+Ctrl-C the files finished so far are written before the run stops. The next run finds the other
+files not done and does them again, overwriting any media stored under the same keys.
 """
 
-import hashlib
-import os
 import shutil
 import tempfile
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
 
 from encore.catalog.audio import (
     PREVIEW,
@@ -29,80 +29,40 @@ from encore.catalog.audio import (
     audio_key,
     plan_ladder,
 )
-from encore.catalog.model import (
-    Album,
-    AlbumType,
-    Artist,
-    ImportSource,
-    Rendition,
-    Track,
+from encore.catalog.import_files import FoundFile, file_sha256, find_audio_files
+from encore.catalog.import_summary import Outcome, Progress, Status, Summary
+from encore.catalog.import_writer import (
+    CatalogWriter,
+    EncodedFile,
+    FileFacts,
+    KnownRecording,
 )
-from encore.catalog.naming import parse_date, sort_name
+from encore.catalog.model import ImportSource, Rendition
+from encore.catalog.naming import UNKNOWN_ARTIST
 from encore.catalog.ports import CatalogUnitOfWork, TagReader, Transcoder
 from encore.catalog.service import CatalogChange
-from encore.ids import id_from_digest, new_id
+from encore.ids import id_from_digest
 from encore.media import MediaStore
 from encore.unit_of_work import UnitOfWorkFactory
 
-AUDIO_EXTENSIONS = frozenset(
-    {".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".mp4", ".aac", ".wav", ".aif", ".aiff"}
-)
-UNKNOWN_ARTIST = "Unknown Artist"
-UNKNOWN_ALBUM = "Unknown Album"
 CONTENT_TYPES = {"ogg": "audio/ogg", "flac": "audio/flac"}
-IMAGE_EXTENSIONS = {
-    "image/jpeg": "jpg",
-    "image/png": "png",
-    "image/webp": "webp",
-    "image/gif": "gif",
-}
-
-
-class Status(StrEnum):
-    IMPORTED = "imported"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    path: str
-    status: Status
-    size_bytes: int
-    track_id: str | None = None
-    reason: str | None = None
+# Files read ahead per worker: enough that the pool always has encodes from several files.
+FILES_IN_FLIGHT_PER_JOB = 3
 
 
 @dataclass
-class Summary:
-    outcomes: list[Outcome] = field(default_factory=list)
-    interrupted: bool = False
-    # What the reader should know beyond the counts (e.g. a feed read as Windows-1252).
-    notes: list[str] = field(default_factory=list)
+class _InFlight:
+    """A file between being read and being handed to the writer."""
 
-    def count(self, status: Status) -> int:
-        return sum(outcome.status is status for outcome in self.outcomes)
-
-    @property
-    def failures(self) -> list[Outcome]:
-        return [outcome for outcome in self.outcomes if outcome.status is Status.FAILED]
-
-    @property
-    def succeeded(self) -> bool:
-        """False only when files were found and not one of them could be imported."""
-        return not self.outcomes or len(self.failures) < len(self.outcomes)
-
-
-class Progress(Protocol):
-    def started(self, *, files: int, total_bytes: int) -> None: ...
-    def advanced(self, outcome: Outcome) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class FoundFile:
-    path: Path
-    size_bytes: int
+    found: FoundFile
+    previous: ImportSource | None
+    facts: FileFacts | None = None
+    tags: AudioTags | None = None
+    track_id: str = ""
+    scratch: Path | None = None
+    waiting: int = 0
+    renditions: list[Rendition] = field(default_factory=list)
+    failure: str | None = None
 
 
 class AudioImporter:
@@ -116,16 +76,16 @@ class AudioImporter:
         scratch_dir: Path,
         on_change: Callable[[CatalogChange], None] = lambda change: None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        batch_files: int = 200,
     ) -> None:
-        self._uow = uow
+        self.uow = uow
         self._tags = tags
         self._transcoder = transcoder
         self._media = media
         self._scratch_dir = scratch_dir
         self._on_change = on_change
         self._clock = clock
-        # Find-or-create of artists and albums must not race between this run's workers.
-        self._write_lock = threading.Lock()
+        self._batch_files = batch_files
 
     def run(self, paths: Sequence[Path], *, jobs: int, progress: Progress | None = None) -> Summary:
         summary = Summary()
@@ -137,75 +97,61 @@ class AudioImporter:
             )
             for outcome in summary.outcomes:
                 progress.advanced(outcome)
-        executor = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="import")
-        try:
-            futures = [executor.submit(self.import_file, item) for item in found]
-            for future in futures:
-                outcome = future.result()
+        with self.uow(readonly=True) as uow:
+            sources = uow.import_sources.get_many([str(item.path) for item in found])
+        todo: list[_InFlight] = []
+        for item in found:
+            source = sources.get(str(item.path))
+            if source and (source.size_bytes, source.mtime_ns) == (item.size_bytes, item.mtime_ns):
+                outcome = Outcome(
+                    str(item.path), Status.UNCHANGED, item.size_bytes, source.track_id
+                )
                 summary.outcomes.append(outcome)
                 if progress:
                     progress.advanced(outcome)
-        except KeyboardInterrupt:
-            summary.interrupted = True
-            executor.shutdown(wait=True, cancel_futures=True)
-            raise
-        finally:
-            executor.shutdown(wait=True, cancel_futures=True)
+            else:
+                todo.append(_InFlight(item, source))
+        if todo:
+            writer = CatalogWriter(
+                uow=self.uow,
+                media=self._media,
+                clock=self._clock,
+                on_change=self._on_change,
+                max_files=self._batch_files,
+            )
+            _Run(self, summary, progress, writer, jobs=max(1, jobs)).go(todo)
+        # Files finish in any order; the summary reads best in the order of the walk.
+        summary.outcomes.sort(key=lambda outcome: outcome.path)
         return summary
 
-    def import_file(self, found: FoundFile) -> Outcome:
-        path = found.path
-        try:
-            return self._import(path)
-        except UnreadableAudio as error:
-            return Outcome(str(path), Status.FAILED, found.size_bytes, reason=error.detail)
-        except OSError as error:
-            reason = error.strerror or str(error)
-            return Outcome(str(path), Status.FAILED, found.size_bytes, reason=reason)
+    # --- tasks run on the pool's threads ------------------------------------------------------
 
-    def _import(self, path: Path) -> Outcome:
+    def read(self, item: "_InFlight") -> None:
+        path = item.found.path
         stat = path.stat()
-        name = str(path)
-        with self._uow(readonly=True) as uow:
-            source = uow.import_sources.get(name)
-        if source and (source.size_bytes, source.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
-            return Outcome(name, Status.UNCHANGED, stat.st_size, track_id=source.track_id)
-        content_hash = file_sha256(path)
-        with self._uow(readonly=True) as uow:
-            same = uow.tracks.get_by_content_hash(content_hash)
-        if same is not None:
-            # The same recording again (a copy, a moved file, a touched one): remember the path.
-            self._remember(name, same.id, content_hash, stat)
-            return Outcome(name, Status.UNCHANGED, stat.st_size, track_id=same.id)
-        tags = self._tags.read(path)
-        updating = source is not None
-        track_id = source.track_id if source else id_from_hash(content_hash)
-        self._scratch_dir.mkdir(parents=True, exist_ok=True)
-        scratch = Path(tempfile.mkdtemp(dir=self._scratch_dir, prefix=f"{track_id}-"))
-        try:
-            renditions = self._encode(path, scratch, track_id, tags)
-            change = self._write(name, stat, content_hash, track_id, tags, renditions)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-        self._on_change(change)
-        status = Status.UPDATED if updating else Status.IMPORTED
-        return Outcome(name, status, stat.st_size, track_id=track_id)
+        item.facts = FileFacts(path, stat.st_size, stat.st_mtime_ns, file_sha256(path))
+        item.tags = self._tags.read(path)
 
-    def _encode(
-        self, source: Path, scratch: Path, track_id: str, tags: AudioTags
-    ) -> list[Rendition]:
-        renditions = []
-        for spec, upscaled in plan_ladder(tags):
-            target = scratch / spec.file_name
-            self._transcoder.encode(source, target, spec)
-            renditions.append(self._store(track_id, spec, target, upscaled=upscaled))
+    def encode(self, item: "_InFlight", spec: RenditionSpec, upscaled: bool) -> Rendition:
+        assert item.scratch is not None
+        target = item.scratch / spec.file_name
+        self._transcoder.encode(item.found.path, target, spec)
+        return self._store(item.track_id, spec, target, upscaled=upscaled)
+
+    def preview(self, item: "_InFlight") -> Rendition:
+        assert item.scratch is not None
+        assert item.tags is not None
+        source = item.found.path
         start_ms = self._transcoder.representative_start_ms(
-            source, duration_ms=tags.duration_ms, length_ms=PREVIEW_MS
+            source, duration_ms=item.tags.duration_ms, length_ms=PREVIEW_MS
         )
-        target = scratch / PREVIEW.file_name
+        target = item.scratch / PREVIEW.file_name
         self._transcoder.preview(source, target, start_ms=start_ms, length_ms=PREVIEW_MS)
-        renditions.append(self._store(track_id, PREVIEW, target, upscaled=False))
-        return renditions
+        return self._store(item.track_id, PREVIEW, target, upscaled=False)
+
+    def scratch_for(self, track_id: str) -> Path:
+        self._scratch_dir.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(dir=self._scratch_dir, prefix=f"{track_id}-"))
 
     def _store(
         self, track_id: str, spec: RenditionSpec, file: Path, *, upscaled: bool
@@ -224,169 +170,156 @@ class AudioImporter:
             upscaled=upscaled,
         )
 
-    def _write(
+
+class _Run:
+    """One run of the pipeline: the main thread hands out tasks, collects their results and
+    feeds the writer; the pool's threads only read, encode and store."""
+
+    def __init__(
         self,
-        name: str,
-        stat: os.stat_result,
-        content_hash: str,
-        track_id: str,
-        tags: AudioTags,
-        renditions: list[Rendition],
-    ) -> CatalogChange:
-        with self._write_lock, self._uow() as uow:
-            artist_ids = tuple(
-                self._artist(uow, artist, mbid)
-                for artist, mbid in _with_ids(
-                    tags.artists or (UNKNOWN_ARTIST,), tags.musicbrainz_artist_ids
-                )
-            )
-            album_artist_ids = (
-                tuple(self._artist(uow, artist, None) for artist in tags.album_artists)
-                if tags.album_artists
-                else artist_ids[:1]
-            )
-            album = self._album(uow, tags, album_artist_ids)
-            track = Track(
-                id=track_id,
-                album_id=album.id,
-                title=tags.title,
-                duration_ms=tags.duration_ms,
-                artist_ids=tuple(dict.fromkeys(artist_ids)),
-                disc_number=tags.disc_number or 1,
-                track_number=tags.track_number,
-                isrc=tags.isrc,
-                explicit=bool(tags.explicit),
-                genres=tags.genres,
-                musicbrainz_id=tags.musicbrainz_track_id,
-                content_hash=content_hash,
-                created_at=self._clock(),
-            )
-            previous = uow.tracks.get(track_id)
-            if previous is None:
-                uow.tracks.add(track)
-            else:
-                uow.tracks.update(track)
-            for rendition in renditions:
-                uow.renditions.put(rendition)
-            uow.import_sources.put(self._source(name, track_id, content_hash, stat))
-            uow.albums.set_total_tracks(album.id, uow.albums.count_tracks(album.id))
-            if tags.cover is not None and album.cover_art_path is None:
-                extension = IMAGE_EXTENSIONS.get(tags.cover.mime_type, "jpg")
-                key = f"covers/{album.id[0:2]}/{album.id}.{extension}"
-                self._media.put_bytes(key, tags.cover.data, content_type=tags.cover.mime_type)
-                uow.albums.set_cover(album.id, key)
-            uow.commit()
-        old_album = (previous.album_id,) if previous and previous.album_id != album.id else ()
-        return CatalogChange(
-            track_ids=(track_id,),
-            album_ids=(album.id, *old_album),
-            artist_ids=tuple(
-                set(artist_ids)
-                | set(album_artist_ids)
-                | set(previous.artist_ids if previous else ())
-            ),
-        )
+        importer: AudioImporter,
+        summary: Summary,
+        progress: Progress | None,
+        writer: CatalogWriter,
+        *,
+        jobs: int,
+    ) -> None:
+        self._importer = importer
+        self._summary = summary
+        self._progress = progress
+        self._writer = writer
+        self._jobs = jobs
+        # Each task's file, and whether the task is the file's read (True) or one of its encodes.
+        self._tasks: dict[Future[Rendition | None], tuple[_InFlight, bool]] = {}
+        # Content hashes met in this run, so that two copies in one run make one track.
+        self._hashes: dict[str, str] = {}
+        self._in_flight = 0
 
-    def _remember(self, name: str, track_id: str, content_hash: str, stat: os.stat_result) -> None:
-        with self._uow() as uow:
-            uow.import_sources.put(self._source(name, track_id, content_hash, stat))
-            uow.commit()
-
-    def _source(
-        self, name: str, track_id: str, content_hash: str, stat: os.stat_result
-    ) -> ImportSource:
-        return ImportSource(
-            path=name,
-            track_id=track_id,
-            content_hash=content_hash,
-            size_bytes=stat.st_size,
-            mtime_ns=stat.st_mtime_ns,
-            imported_at=self._clock(),
-        )
-
-    def _artist(self, uow: CatalogUnitOfWork, name: str, musicbrainz_id: str | None) -> str:
-        found = uow.artists.find(name=name, musicbrainz_id=musicbrainz_id)
-        if found is not None:
-            return found.id
-        artist = Artist(
-            id=new_id(),
-            name=name,
-            sort_name=sort_name(name),
-            musicbrainz_id=musicbrainz_id,
-            created_at=self._clock(),
-        )
-        uow.artists.add(artist)
-        return artist.id
-
-    def _album(self, uow: CatalogUnitOfWork, tags: AudioTags, artist_ids: tuple[str, ...]) -> Album:
-        name = tags.album or UNKNOWN_ALBUM
-        found = uow.albums.find(
-            name=name, artist_id=artist_ids[0], musicbrainz_id=tags.musicbrainz_album_id
-        )
-        if found is not None:
-            return found
-        released, precision = parse_date(tags.date)
-        album = Album(
-            id=new_id(),
-            name=name,
-            album_type=AlbumType.ALBUM,
-            artist_ids=artist_ids,
-            release_date=released,
-            release_date_precision=precision,
-            musicbrainz_id=tags.musicbrainz_album_id,
-            created_at=self._clock(),
-        )
-        uow.albums.add(album)
-        return album
-
-
-def find_audio_files(
-    paths: Iterable[Path], *, on_error: Callable[[Outcome], None]
-) -> Iterator[FoundFile]:
-    """Audio files under `paths`, each once, in a stable order. Follows symbolic links but never
-    enters a directory twice, so a link loop ends. What cannot be read is reported, not raised."""
-    seen_dirs: set[tuple[int, int]] = set()
-    seen_files: set[tuple[int, int]] = set()
-
-    def fail(path: Path, reason: str) -> None:
-        on_error(Outcome(str(path), Status.FAILED, 0, reason=reason))
-
-    def visit(path: Path) -> Iterator[FoundFile]:
+    def go(self, todo: list[_InFlight]) -> None:
+        waiting: Iterator[_InFlight] = iter(todo)
+        limit = self._jobs * FILES_IN_FLIGHT_PER_JOB
+        pool = ThreadPoolExecutor(max_workers=self._jobs, thread_name_prefix="import")
         try:
-            stat = path.stat()
-        except OSError as error:
-            reason = "symbolic link loop" if error.errno == 40 else (error.strerror or str(error))
-            fail(path, reason)
+            while True:
+                while self._in_flight < limit and (item := next(waiting, None)) is not None:
+                    self._in_flight += 1
+                    self._tasks[pool.submit(self._importer.read, item)] = (item, True)
+                if not self._tasks:
+                    break
+                done, _ = wait(self._tasks, timeout=0.25, return_when=FIRST_COMPLETED)
+                for future in done:
+                    self._finished(future, pool)
+                if self._writer.due:
+                    self._flush()
+        except BaseException:
+            self._summary.interrupted = True
+            pool.shutdown(wait=True, cancel_futures=True)
+            # Files whose every rendition is stored are kept; the rest are done again next run.
+            for future in list(self._tasks):
+                if not future.cancelled() and future.exception() is None:
+                    self._finished(future, None)
+            for item, _ in self._tasks.values():
+                _discard(item)
+            self._flush()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        self._flush()
+
+    def _finished(self, future: Future[Rendition | None], pool: ThreadPoolExecutor | None) -> None:
+        item, is_read = self._tasks.pop(future)
+        error = future.exception()
+        if error is not None and not isinstance(error, UnreadableAudio | OSError):
+            raise error
+        if is_read:
+            if error is not None:
+                self._fail(item, _reason(error))
+            elif pool is not None:
+                self._start_encodes(item, pool)
             return
-        identity = (stat.st_dev, stat.st_ino)
-        if path.is_dir():
-            if identity in seen_dirs:
-                return
-            seen_dirs.add(identity)
-            try:
-                children = sorted(os.scandir(path), key=lambda entry: entry.name)
-            except OSError as error:
-                fail(path, error.strerror or str(error))
-                return
-            for child in children:
-                yield from visit(Path(child.path))
-        elif path.suffix.lower() in AUDIO_EXTENSIONS and identity not in seen_files:
-            seen_files.add(identity)
-            yield FoundFile(path, stat.st_size)
+        if error is not None:
+            item.failure = item.failure or _reason(error)
+        elif (rendition := future.result()) is not None:
+            item.renditions.append(rendition)
+        item.waiting -= 1
+        if item.waiting == 0:
+            self._encoded(item)
 
-    for path in paths:
-        if not path.exists() and not path.is_symlink():
-            fail(path, "no such file or directory")
-            continue
-        yield from visit(path.absolute())
+    def _start_encodes(self, item: _InFlight, pool: ThreadPoolExecutor) -> None:
+        """Tags read and content hashed: skip a known recording, or start its encodes."""
+        assert item.facts is not None
+        assert item.tags is not None
+        content_hash = item.facts.content_hash
+        known = self._hashes.get(content_hash)
+        if known is None:
+            with self._importer.uow(readonly=True) as uow:
+                same = uow.tracks.get_by_content_hash(content_hash)
+                if same is not None:
+                    known = same.id
+                elif item.previous is not None:
+                    item.track_id = item.previous.track_id
+                else:
+                    item.track_id = self._attach_to(uow, item.tags) or id_from_hash(content_hash)
+        if known is not None:
+            # The same recording again (a copy, a moved file, a touched one): remember the path.
+            self._in_flight -= 1
+            self._writer.add(KnownRecording(item.facts, known))
+            return
+        self._hashes[content_hash] = item.track_id
+        item.scratch = self._importer.scratch_for(item.track_id)
+        plan = plan_ladder(item.tags)
+        item.waiting = len(plan) + 1
+        for spec, upscaled in plan:
+            self._tasks[pool.submit(self._importer.encode, item, spec, upscaled)] = (item, False)
+        self._tasks[pool.submit(self._importer.preview, item)] = (item, False)
 
+    def _attach_to(self, uow: CatalogUnitOfWork, tags: AudioTags) -> str | None:
+        """A metadata-only track (from a feed) that this file is the audio of, if any."""
+        found = uow.tracks.find_metadata_only(
+            isrc=tags.isrc,
+            title=tags.title,
+            artist=(tags.artists or (UNKNOWN_ARTIST,))[0],
+            duration_ms=tags.duration_ms,
+        )
+        if found is None or found.id in self._hashes.values():
+            return None
+        return found.id
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+    def _encoded(self, item: _InFlight) -> None:
+        """Every encode of the file has ended: hand it to the writer, or report why not."""
+        if item.failure is not None:
+            assert item.facts is not None
+            self._hashes.pop(item.facts.content_hash, None)
+            self._fail(item, item.failure)
+            return
+        assert item.facts is not None
+        assert item.tags is not None
+        self._in_flight -= 1
+        _discard(item)
+        self._writer.add(
+            EncodedFile(
+                item.facts,
+                item.track_id,
+                item.tags,
+                tuple(sorted(item.renditions, key=_ladder_order)),
+                updating=item.previous is not None,
+            )
+        )
+
+    def _fail(self, item: _InFlight, reason: str) -> None:
+        self._in_flight -= 1
+        _discard(item)
+        found = item.found
+        self._report(Outcome(str(found.path), Status.FAILED, found.size_bytes, reason=reason))
+
+    def _flush(self) -> None:
+        for outcome in self._writer.flush():
+            self._report(outcome)
+
+    def _report(self, outcome: Outcome) -> None:
+        self._summary.outcomes.append(outcome)
+        if self._progress:
+            self._progress.advanced(outcome)
 
 
 def id_from_hash(content_hash: str) -> str:
@@ -395,8 +328,18 @@ def id_from_hash(content_hash: str) -> str:
     return id_from_digest(bytes.fromhex(content_hash))
 
 
-def _with_ids(names: tuple[str, ...], ids: tuple[str, ...]) -> Iterator[tuple[str, str | None]]:
-    # MusicBrainz artist ids pair with artist names only when the counts agree.
-    paired = len(ids) == len(names)
-    for index, name in enumerate(names):
-        yield name, ids[index] if paired else None
+def _reason(error: BaseException) -> str:
+    if isinstance(error, UnreadableAudio):
+        return error.detail
+    if isinstance(error, OSError):
+        return error.strerror or str(error)
+    return str(error)
+
+
+def _ladder_order(rendition: Rendition) -> int:
+    return list(type(rendition.quality)).index(rendition.quality)
+
+
+def _discard(item: _InFlight) -> None:
+    if item.scratch is not None:
+        shutil.rmtree(item.scratch, ignore_errors=True)

@@ -26,3 +26,8 @@ def sort_name(name: str) -> str:
         if name.startswith(article) and len(name) > len(article):
             return f"{name[len(article) :]}, {article.strip()}"
     return name
+
+
+# What a file or feed row without an artist or album is filed under.
+UNKNOWN_ARTIST = "Unknown Artist"
+UNKNOWN_ALBUM = "Unknown Album"

@@ -68,9 +68,16 @@ class TrackRepository(Protocol):
     def add_many(self, tracks: Sequence[Track]) -> None: ...
     def get_many(self, track_ids: Collection[str]) -> dict[str, Track]: ...
     def update(self, track: Track) -> None:
-        """Overwrite a track's metadata and links in place, keeping its creation time. Unlike
-        `replace`, the row stays, so what refers to the track (renditions, likes, playlists,
-        history) is kept."""
+        """Overwrite a track's metadata and links in place, keeping its creation time. The row
+        stays, so what refers to the track (renditions, likes, playlists, history) is kept."""
+        ...
+
+    def find_metadata_only(
+        self, *, isrc: str | None, title: str, artist: str, duration_ms: int
+    ) -> Track | None:
+        """A track known only from a feed (no audio yet) that a file with these tags is the
+        recording of: the same ISRC, or else the same title and first artist (case aside) and a
+        duration within a few seconds when both are known."""
         ...
 
 
@@ -84,6 +91,7 @@ class RenditionRepository(Protocol):
 
 class ImportSourceRepository(Protocol):
     def get(self, path: str) -> ImportSource | None: ...
+    def get_many(self, paths: Collection[str]) -> dict[str, ImportSource]: ...
     def put(self, source: ImportSource) -> None: ...
 
 

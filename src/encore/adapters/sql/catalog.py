@@ -45,6 +45,24 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _import_source(row: Any) -> ImportSource:
+    return ImportSource(
+        path=row.path,
+        track_id=row.track_id,
+        content_hash=row.content_hash,
+        size_bytes=row.size_bytes,
+        mtime_ns=row.mtime_ns,
+        imported_at=row.imported_at,
+    )
+
+
+def _durations_agree(known_ms: int, heard_ms: int) -> bool:
+    """Within 5 s or 5%: a feed's duration and a file's differ by padding and rounding."""
+    if known_ms <= 0 or heard_ms <= 0:
+        return True
+    return abs(known_ms - heard_ms) <= max(5_000, max(known_ms, heard_ms) // 20)
+
+
 def _artist(row: Any) -> Artist:
     return Artist(
         id=row.id,
@@ -438,6 +456,30 @@ class SqlTrackRepository:
             self._c.execute(delete(link).where(link.c.track_id == track.id))
         self._add_links([track])
 
+    def find_metadata_only(
+        self, *, isrc: str | None, title: str, artist: str, duration_ms: int
+    ) -> Track | None:
+        unheard = select(tracks).where(tracks.c.content_hash.is_(None))
+        if isrc:
+            found = self._load(unheard.where(tracks.c.isrc == isrc).limit(1))
+            if found:
+                return found[0]
+        first_artist = (
+            select(track_artists.c.track_id)
+            .join(artists, artists.c.id == track_artists.c.artist_id)
+            .where(track_artists.c.position == 0, func.lower(artists.c.name) == func.lower(artist))
+        )
+        candidates = self._load(
+            unheard.where(
+                func.lower(tracks.c.title) == func.lower(title), tracks.c.id.in_(first_artist)
+            ).limit(20)
+        )
+        return min(
+            (t for t in candidates if _durations_agree(t.duration_ms, duration_ms)),
+            key=lambda t: abs(t.duration_ms - duration_ms),
+            default=None,
+        )
+
     def _add_links(self, new: Sequence[Track]) -> None:
         artist_links = [
             {"track_id": track.id, "artist_id": artist_id, "position": position}
@@ -576,16 +618,17 @@ class SqlImportSourceRepository:
         row = self._c.execute(
             select(import_sources).where(import_sources.c.path_key == _path_key(path))
         ).first()
-        if row is None:
-            return None
-        return ImportSource(
-            path=row.path,
-            track_id=row.track_id,
-            content_hash=row.content_hash,
-            size_bytes=row.size_bytes,
-            mtime_ns=row.mtime_ns,
-            imported_at=row.imported_at,
-        )
+        return None if row is None else _import_source(row)
+
+    def get_many(self, paths: Collection[str]) -> dict[str, ImportSource]:
+        keys = [_path_key(path) for path in paths]
+        found: dict[str, ImportSource] = {}
+        for part in _chunked(keys):
+            for row in self._c.execute(
+                select(import_sources).where(import_sources.c.path_key.in_(part))
+            ):
+                found[row.path] = _import_source(row)
+        return found
 
     def put(self, source: ImportSource) -> None:
         key = _path_key(source.path)
