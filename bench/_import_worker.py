@@ -5,9 +5,9 @@
 
 `tags`: what `encore import` does before any encoding: walk the library (`find_audio_files`) and
 read every file's tags with `MutagenTagReader`, in `N` threads as the importer's workers do.
-`catalog`: `AudioImporter.run` as `encore import` calls it (a fresh database in DIR, `N` jobs),
-with a transcoder that encodes nothing and a media store that stores nothing, so that what is
-left is walking, hashing, tag reading and the catalog's transactions.
+`catalog`: `encore import --scan-only` as the importer runs it (a fresh database in DIR, `N`
+jobs): walking, hashing, tag reading and the catalog's transactions, the encoding left for a later
+run. That is what `beet import -A -C` does: read the files and write a library database.
 
 Prints one JSON line: the mode, files done and failed, and `seconds`, the time of the work alone
 (after Python has started and imported Encore; for `catalog`, after the database was migrated).
@@ -23,24 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from encore.adapters.audio.tags import MutagenTagReader
-from encore.catalog.audio import RenditionSpec, UnreadableAudio
+from encore.catalog.audio import UnreadableAudio
 from encore.catalog.import_files import find_audio_files
 from encore.catalog.import_summary import Outcome, Status
-from encore.catalog.importer import AudioImporter
 from encore.media import StoredObject
-
-
-class NoEncoding:
-    """A `Transcoder` that writes an empty file wherever a rendition would go."""
-
-    def encode(self, source: Path, target: Path, spec: RenditionSpec) -> None:
-        target.touch()
-
-    def preview(self, source: Path, target: Path, *, start_ms: int, length_ms: int) -> None:
-        target.touch()
-
-    def representative_start_ms(self, source: Path, *, duration_ms: int, length_ms: int) -> int:
-        return 0
 
 
 class NoMedia:
@@ -88,21 +74,14 @@ def read_tags(library: Path, *, jobs: int) -> dict[str, Any]:
 
 
 def import_catalog(library: Path, *, data: Path, jobs: int) -> dict[str, Any]:
-    from encore.bootstrap import bootstrap
+    from encore.bootstrap import bootstrap, make_importer
     from encore.config import load_settings
 
     services = bootstrap(load_settings(data_dir=data))
     try:
-        importer = AudioImporter(
-            uow=services.uow,
-            tags=MutagenTagReader(),
-            transcoder=NoEncoding(),
-            media=NoMedia(),
-            scratch_dir=data / "scratch",
-            on_change=services.documents.forget,
-        )
+        importer = make_importer(services)
         started = time.perf_counter()
-        summary = importer.run([library], jobs=jobs)
+        summary = importer.run([library], jobs=jobs, transcode=False)
         seconds = time.perf_counter() - started
     finally:
         services.close()

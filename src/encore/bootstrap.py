@@ -16,6 +16,8 @@ from encore.accounts.passwords import Passwords
 from encore.accounts.service import AccountService
 from encore.accounts.tokens import AccessTokens
 from encore.adapters.cache.memory import MemoryCache
+from encore.adapters.cdn_health import OriginHealthChecker
+from encore.adapters.events.sqlite_log import SqliteEventLog
 from encore.adapters.keyfile import load_or_create_secret
 from encore.adapters.media.local import LocalMediaStore
 from encore.adapters.sql import migrate
@@ -24,8 +26,12 @@ from encore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from encore.catalog.documents import RenderedDocuments
 from encore.catalog.service import CatalogService
 from encore.config import Settings
+from encore.events import EventLog
 from encore.keys import derive_key
 from encore.media import MediaStore
+from encore.streaming.cdn import OriginSelector
+from encore.streaming.service import StreamService
+from encore.streaming.signing import UrlSigner
 
 if TYPE_CHECKING:
     from encore.catalog.importer import AudioImporter
@@ -43,10 +49,15 @@ class Services:
     engine: Engine
     media: MediaStore
     uow: SqlUnitOfWorkFactory
+    events: EventLog
+    streams: StreamService
+    origins: OriginSelector
+    origin_health: OriginHealthChecker
     # Named probes for /healthz; each raises when its part is unwell.
     health_checks: dict[str, Callable[[], None]] = field(default_factory=dict)
 
     def close(self) -> None:
+        self.events.close()
         self.engine.dispose()
 
 
@@ -84,6 +95,17 @@ def bootstrap(
     catalog = CatalogService(uow=uow)
     documents = RenderedDocuments(documents_cache, ttl_s=settings.catalog_cache_ttl_s)
     catalog.on_change(documents.forget)
+    events = SqliteEventLog(settings.data_dir / "events.db")
+    origins = OriginSelector(settings.cdn_origins)
+    streams = StreamService(
+        uow=uow,
+        entitlements=accounts,
+        signer=UrlSigner(_stream_keys(settings, master), ttl_s=settings.stream_url_ttl_s),
+        origins=origins,
+        events=events,
+        cache=counters,
+    )
+    catalog.on_change(streams.forget)
 
     def database() -> None:
         with engine.connect() as connection:
@@ -98,8 +120,21 @@ def bootstrap(
         engine=engine,
         media=_media_store(settings),
         uow=uow,
+        events=events,
+        streams=streams,
+        origins=origins,
+        origin_health=OriginHealthChecker(
+            origins, path=settings.cdn_health_path, interval_s=settings.cdn_health_interval_s
+        ),
         health_checks={"database": database},
     )
+
+
+def _stream_keys(settings: Settings, master: bytes) -> list[str]:
+    """The URL signing keys: configured ones (first signs, all verify), else one derived."""
+    if settings.stream_signing_keys:
+        return [key.get_secret_value() for key in settings.stream_signing_keys]
+    return [derive_key(master, "stream-url").hex()]
 
 
 def _media_store(settings: Settings) -> MediaStore:
@@ -132,5 +167,5 @@ def make_importer(services: Services) -> "AudioImporter":
         transcoder=FfmpegTranscoder(),
         media=services.media,
         scratch_dir=services.settings.data_dir / "scratch",
-        on_change=services.documents.forget,
+        on_change=services.catalog.changed,
     )

@@ -99,6 +99,14 @@ def import_(
     jobs: Annotated[
         int | None, typer.Option(min=1, max=256, help="Files encoded at once (default: cores).")
     ] = None,
+    scan_only: Annotated[
+        bool,
+        typer.Option(
+            "--scan-only",
+            help="Catalog the files now (browsable and searchable at once) and leave the "
+            "encoding to a later import of the same paths.",
+        ),
+    ] = False,
     feed_namespace: Annotated[
         str | None,
         typer.Option(
@@ -123,7 +131,7 @@ def import_(
     with _services(data) as services:
         try:
             for feed in feeds:
-                feed_importer = FeedImporter(uow=services.uow, on_change=services.documents.forget)
+                feed_importer = FeedImporter(uow=services.uow, on_change=services.catalog.changed)
                 with FeedProgressBar(out, feed.name) as feed_progress:
                     done = feed_importer.run(feed, namespace=feed_namespace, progress=feed_progress)
                 summary.outcomes += done.outcomes
@@ -131,7 +139,12 @@ def import_(
             if audio:
                 importer = make_importer(services)
                 with ImportProgressBar(out) as progress:
-                    done = importer.run(audio, jobs=jobs or os.cpu_count() or 1, progress=progress)
+                    done = importer.run(
+                        audio,
+                        jobs=jobs or os.cpu_count() or 1,
+                        progress=progress,
+                        transcode=not scan_only,
+                    )
                 summary.outcomes += done.outcomes
                 summary.notes += done.notes
         except KeyboardInterrupt:

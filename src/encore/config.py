@@ -48,6 +48,15 @@ class Settings(BaseSettings):
     s3_access_key: str | None = None
     s3_secret_key: SecretStr | None = None
     s3_region: str = "us-east-1"
+    # Keys that sign stream URLs: the first signs, all verify (rotation: put the new one first,
+    # drop the old one after stream_url_ttl_s). Empty: one key derived from the master secret.
+    stream_signing_keys: list[SecretStr] = Field(default_factory=list)
+    stream_url_ttl_s: int = Field(default=3600, ge=60, le=86_400)
+    # Edge origins stream URLs point at, by region ('us', 'eu', 'asia'), in order of preference;
+    # empty: the API's own address (its /audio route is an edge).
+    cdn_origins: dict[str, list[str]] = Field(default_factory=dict)
+    cdn_health_path: str = "/healthz"
+    cdn_health_interval_s: float = Field(default=10.0, gt=0)
 
     @property
     def sqlalchemy_url(self) -> str:

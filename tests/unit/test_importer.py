@@ -312,3 +312,24 @@ def test_audio_arriving_for_a_feed_track_makes_it_streamable(rig: Rig, tmp_path:
         assert len(unit.renditions.list_for_track(by_title)) == 6
         assert unit.tracks.get(too_long) is not None
         assert unit.renditions.list_for_track(too_long) == []
+
+
+def test_a_scan_catalogs_now_and_a_later_run_encodes(rig: Rig, tmp_path: Path) -> None:
+    library = _library(tmp_path / "music", 2)
+    scanned = rig.importer.run([library], jobs=2, transcode=False)
+    assert [o.status for o in scanned.outcomes] == [Status.IMPORTED] * 2
+    assert rig.transcoder.encodes == []
+    track_id = scanned.outcomes[0].track_id
+    assert track_id is not None
+    assert rig.catalog.get_track(track_id).track.title == "track00"
+    with rig.uow(readonly=True) as unit:
+        assert unit.renditions.list_for_track(track_id) == []
+    assert rig.importer.run([library], jobs=1, transcode=False).count(Status.UNCHANGED) == 2
+    encoded = rig.importer.run([library], jobs=2)
+    assert [(o.status, o.track_id) for o in encoded.outcomes] == [
+        (Status.IMPORTED, outcome.track_id) for outcome in scanned.outcomes
+    ]
+    assert len(rig.transcoder.encodes) == 10
+    with rig.uow(readonly=True) as unit:
+        assert len(unit.renditions.list_for_track(track_id)) == 6
+    assert rig.importer.run([library], jobs=1).count(Status.UNCHANGED) == 2

@@ -55,6 +55,23 @@ class Membership:
 
 
 @dataclass(frozen=True, slots=True)
+class Entitlement:
+    """What a listener may stream, where: all a playback request needs to know of them."""
+
+    user_id: str
+    country: str
+    plan: Plan
+
+    def encode(self) -> bytes:
+        return f"{self.country}:{self.plan.value}".encode()
+
+    @classmethod
+    def decode(cls, user_id: str, data: bytes) -> "Entitlement":
+        country, _, plan = data.decode().partition(":")
+        return cls(user_id=user_id, country=country, plan=Plan(plan))
+
+
+@dataclass(frozen=True, slots=True)
 class Account:
     """A user as the rest of Encore sees them: with the plan they actually enjoy."""
 

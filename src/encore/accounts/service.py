@@ -8,6 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from encore.accounts.model import (
     Account,
+    Entitlement,
     Membership,
     MembershipStatus,
     Plan,
@@ -35,6 +36,8 @@ from encore.unit_of_work import UnitOfWorkFactory
 
 BAD_CREDENTIALS = "Wrong email or password"
 LOGIN_WINDOW_S = 60
+# How long a stale plan could outlive a change made on another API node (this one forgets it).
+ENTITLEMENT_TTL_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +202,25 @@ class AccountService:
                 raise NotFound("No such user")
             return _account(uow, user)
 
+    def entitlement(self, user_id: str) -> Entitlement:
+        """The listener's country and effective plan, cached briefly: every stream request asks.
+        Whatever changes a plan drops the cached copies it affects."""
+        key = _entitlement_key(user_id)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return Entitlement.decode(user_id, cached)
+        account = self.get_account(user_id)
+        found = Entitlement(user_id, account.user.country, account.effective_plan)
+        self._cache.set(key, found.encode(), ttl_s=ENTITLEMENT_TTL_S)
+        return found
+
+    def cached_entitlement(self, user_id: str) -> Entitlement | None:
+        cached = self._cache.get(_entitlement_key(user_id))
+        return None if cached is None else Entitlement.decode(user_id, cached)
+
+    def _forget_entitlements(self, *user_ids: str) -> None:
+        self._cache.delete(*(_entitlement_key(user_id) for user_id in user_ids))
+
     def list_accounts(self, *, limit: int = 100, offset: int = 0) -> Sequence[Account]:
         with self._uow(readonly=True) as uow:
             return [_account(uow, user) for user in uow.users.list(limit=limit, offset=offset)]
@@ -255,6 +277,7 @@ class AccountService:
             assert updated is not None
             account = _account(uow, updated)
             uow.commit()
+        self._forget_entitlements(user_id, *(member.member_id for member in members))
         return PlanChangeResult(change, account, replayed=False)
 
     def plan_history(self, user_id: str) -> Sequence[PlanChange]:
@@ -303,6 +326,7 @@ class AccountService:
             if membership.status is MembershipStatus.INVITED:
                 uow.memberships.activate(owner_id, member_id, self._clock())
                 uow.commit()
+                self._forget_entitlements(member_id)
             updated = uow.memberships.get_for_member(member_id)
         assert updated is not None
         return updated
@@ -317,10 +341,15 @@ class AccountService:
                 raise NotFound("No such member")
             uow.memberships.remove(owner_id, member_id)
             uow.commit()
+        self._forget_entitlements(member_id)
 
     def members(self, owner_id: str) -> Sequence[Membership]:
         with self._uow(readonly=True) as uow:
             return uow.memberships.list_for_owner(owner_id)
+
+
+def _entitlement_key(user_id: str) -> str:
+    return f"entitlement:{user_id}"
 
 
 def _account(uow: AccountsUnitOfWork, user: User) -> Account:

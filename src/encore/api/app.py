@@ -13,10 +13,11 @@ from starlette.responses import Response
 from encore import __version__
 from encore.accounts.routes import router as accounts_router
 from encore.api import problems
-from encore.api.fast_path import DocumentFastPath
+from encore.api.fast_path import DocumentFastPath, StreamFastPath
 from encore.api.middleware import BodySizeLimit, Metrics
 from encore.bootstrap import Services
 from encore.catalog.routes import router as catalog_router
+from encore.streaming.routes import router as streaming_router
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,9 @@ log = logging.getLogger(__name__)
 def create_app(services: Services) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        services.origin_health.start()
         yield
+        services.origin_health.stop()
         services.close()
 
     app = FastAPI(
@@ -42,6 +45,7 @@ def create_app(services: Services) -> FastAPI:
     problems.install(app)
     # The busiest routes first: the router tries them in order.
     app.include_router(catalog_router)
+    app.include_router(streaming_router)
     app.include_router(accounts_router)
 
     @app.get("/healthz", tags=["operations"])
@@ -62,6 +66,9 @@ def create_app(services: Services) -> FastAPI:
         DocumentFastPath,
         documents=services.documents,
         access_tokens=services.access_tokens,
+    )
+    app.add_middleware(
+        StreamFastPath, streams=services.streams, access_tokens=services.access_tokens
     )
     app.add_middleware(BodySizeLimit, max_bytes=services.settings.max_body_bytes)
     app.add_middleware(Metrics, registry=registry)

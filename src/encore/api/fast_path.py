@@ -1,4 +1,9 @@
-"""The catalog document fast path: cached track, album and artist JSON without the framework.
+"""Fast paths for the two busiest calls: catalog documents and stream URLs, without the framework.
+
+Stream URLs: `GET /api/v1/tracks/{id}/stream` from a signed-in listener whose entitlement and
+track are cached is answered here; anything else falls through to the real route the same way.
+
+Catalog documents: cached track, album and artist JSON.
 
 `GET /api/v1/{tracks|albums|artists}/{id}` is most of Encore's traffic, and once a document is
 rendered the answer is fixed bytes. Resolving FastAPI's routing and dependencies for it costs
@@ -10,11 +15,15 @@ caches the document, and produces every error.
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from encore.accounts.model import Principal
 from encore.accounts.tokens import AccessTokens
 from encore.api.middleware import ROUTE_TEMPLATE
 from encore.catalog.documents import RenderedDocuments
-from encore.errors import NotAuthenticated
+from encore.catalog.model import Quality
+from encore.errors import EncoreError, NotAuthenticated
 from encore.ids import is_valid_id
+from encore.streaming.schemas import StreamRead
+from encore.streaming.service import StreamService
 
 PREFIX = "/api/v1/"
 # URL segment -> (document kind, route template).
@@ -24,6 +33,8 @@ SERVED = {
     "artists": ("artist", "/api/v1/artists/{artist_id}"),
 }
 HEADERS = [(b"content-type", b"application/json")]
+TRACKS, STREAM = "/api/v1/tracks/", "/stream"
+STREAM_TEMPLATE = "/api/v1/tracks/{track_id}/stream"
 
 
 class DocumentFastPath:
@@ -50,29 +61,95 @@ class DocumentFastPath:
                     if document is not None:
                         # Metrics count both paths as the one route they are.
                         scope[ROUTE_TEMPLATE] = template
-                        await send(
-                            {
-                                "type": "http.response.start",
-                                "status": 200,
-                                "headers": [
-                                    *HEADERS,
-                                    (b"content-length", str(len(document)).encode()),
-                                ],
-                            }
-                        )
-                        await send({"type": "http.response.body", "body": document})
+                        await _send_json(send, document)
                         return
         await self.app(scope, receive, send)
 
     def _signed_in(self, scope: Scope) -> bool:
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                scheme, _, token = value.decode("latin-1").partition(" ")
-                if scheme.lower() != "bearer" or not token:
-                    return False
-                try:
-                    self._access_tokens.verify(token)
-                except NotAuthenticated:
-                    return False
-                return True
-        return False
+        return _principal(scope, self._access_tokens) is not None
+
+
+class StreamFastPath:
+    def __init__(
+        self, app: ASGIApp, *, streams: StreamService, access_tokens: AccessTokens
+    ) -> None:
+        self.app = app
+        self._streams = streams
+        self._access_tokens = access_tokens
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            path: str = scope["path"]
+            if path.startswith(TRACKS) and path.endswith(STREAM):
+                body = self._answer(scope, path[len(TRACKS) : -len(STREAM)])
+                if body is not None:
+                    scope[ROUTE_TEMPLATE] = STREAM_TEMPLATE
+                    await _send_json(send, body)
+                    return
+        await self.app(scope, receive, send)
+
+    def _answer(self, scope: Scope, track_id: str) -> bytes | None:
+        quality = _quality(scope["query_string"])
+        if quality is None or not is_valid_id(track_id):
+            return None
+        principal = _principal(scope, self._access_tokens)
+        if principal is None:
+            return None
+        try:
+            grant = self._streams.grant_if_warm(
+                user_id=principal.user_id,
+                track_id=track_id,
+                quality=quality,
+                default_origin=_base_url(scope),
+            )
+        except EncoreError:
+            return None  # the route says what is wrong, as problem+json
+        return None if grant is None else StreamRead.of(grant).model_dump_json().encode()
+
+
+def _quality(query: bytes) -> Quality | None:
+    """The quality of a query that is exactly `quality=...` or empty; None for anything else."""
+    if not query:
+        return Quality.HIGH
+    name, _, value = query.partition(b"=")
+    if name != b"quality":
+        return None
+    try:
+        return Quality(value.decode("ascii"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _base_url(scope: Scope) -> str:
+    """What Starlette's `request.base_url` gives, without building a Request."""
+    host = next((v for k, v in scope["headers"] if k == b"host"), None)
+    if host is None:
+        server_host, port = scope.get("server") or ("localhost", 80)
+        host_text = f"{server_host}:{port}"
+    else:
+        host_text = host.decode("latin-1")
+    return f"{scope.get('scheme', 'http')}://{host_text}{scope.get('root_path', '')}"
+
+
+def _principal(scope: Scope, access_tokens: AccessTokens) -> Principal | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                return None
+            try:
+                return access_tokens.verify(token)
+            except NotAuthenticated:
+                return None
+    return None
+
+
+async def _send_json(send: Send, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [*HEADERS, (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -50,7 +50,8 @@ class EncodedFile:
     track_id: str
     tags: AudioTags
     renditions: tuple[Rendition, ...]
-    updating: bool
+    updating: bool  # this file was imported before, and has changed
+    existing: bool  # its track is in the catalog already (this file's earlier self, or a feed's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,21 +134,29 @@ class CatalogWriter:
     def _write(self, batch: list[Pending]) -> list[CatalogChange]:
         seen = _Seen(dict(self._seen.artists), dict(self._seen.albums))
         changes: list[CatalogChange] = []
+        new_tracks: list[Track] = []
         with self._uow() as uow:
-            touched_albums: set[str] = set()
             for item in batch:
                 if isinstance(item, EncodedFile):
-                    change = self._write_track(uow, seen, item)
-                    changes.append(change)
-                    touched_albums.update(change.album_ids)
-                uow.import_sources.put(self._source(item.facts, item.track_id))
-            uow.albums.recount_tracks(touched_albums)
+                    changes.append(self._write_track(uow, seen, item, new_tracks))
+            # In bulk, in the order foreign keys need: tracks, then what refers to them.
+            uow.tracks.add_many(new_tracks)
+            encoded = [item for item in batch if isinstance(item, EncodedFile)]
+            uow.renditions.replace_for_tracks(
+                [item.track_id for item in encoded],
+                [r for item in encoded for r in item.renditions],
+            )
+            uow.import_sources.put_many([self._source(item.facts, item.track_id) for item in batch])
+            uow.albums.recount_tracks({album for change in changes for album in change.album_ids})
             uow.commit()
         # Only what is committed may be remembered: a failed batch's new artists do not exist.
         self._seen = seen
         return changes
 
-    def _write_track(self, uow: CatalogUnitOfWork, seen: _Seen, item: EncodedFile) -> CatalogChange:
+    def _write_track(
+        self, uow: CatalogUnitOfWork, seen: _Seen, item: EncodedFile, new_tracks: list[Track]
+    ) -> CatalogChange:
+        """Resolve the file's artists and album and write or queue its track."""
         tags = item.tags
         artist_ids = tuple(
             dict.fromkeys(
@@ -163,7 +172,6 @@ class CatalogWriter:
             else artist_ids[:1]
         )
         album = self._album(uow, seen, tags, album_artist_ids)
-        previous = uow.tracks.get(item.track_id)
         track = Track(
             id=item.track_id,
             album_id=album.id,
@@ -179,8 +187,9 @@ class CatalogWriter:
             content_hash=item.facts.content_hash,
             created_at=self._clock(),
         )
+        previous = uow.tracks.get(item.track_id) if item.existing else None
         if previous is None:
-            uow.tracks.add(track)
+            new_tracks.append(track)
         else:
             # Popularity and licences come from listening and from feeds, not from tags.
             uow.tracks.update(
@@ -192,8 +201,6 @@ class CatalogWriter:
                     genres=track.genres or previous.genres,
                 )
             )
-        for rendition in item.renditions:
-            uow.renditions.put(rendition)
         if tags.cover is not None and album.cover_art_path is None:
             album = self._store_cover(uow, seen, album, tags)
         previous_album = (previous.album_id,) if previous and previous.album_id != album.id else ()
@@ -201,9 +208,7 @@ class CatalogWriter:
             track_ids=(item.track_id,),
             album_ids=(album.id, *previous_album),
             artist_ids=tuple(
-                set(artist_ids)
-                | set(album_artist_ids)
-                | set(previous.artist_ids if previous else ())
+                {*artist_ids, *album_artist_ids, *(previous.artist_ids if previous else ())}
             ),
         )
 

@@ -3,9 +3,16 @@
 The work is a pipeline on one pool of `jobs` threads. A file is first hashed and its tags read;
 each rung of its ladder (and its preview) is then a task of its own, so that the pool stays full
 of encodes from several files rather than waiting on the slowest rung of one. Renditions are
-encoded into a scratch directory and stored in the media store under keys derived from the track
-id; once all of a file's renditions are stored, the file goes to the `CatalogWriter`, which writes
-files to the catalog in batches, one transaction each.
+encoded into the run's scratch directory and stored in the media store under keys derived from
+the track id; once all of a file's renditions are stored, the file goes to the `CatalogWriter`,
+which writes files to the catalog in batches, one transaction each.
+
+What the run needs to know of the catalog (files imported before, recordings it has, tracks known
+only from feeds) is read once at the start, so the pipeline's hot loop reads nothing.
+
+A run may also leave the encoding for later (`transcode=False`): files are cataloged as tracks
+without audio (searchable, not yet streamable), which makes a large library browsable in seconds;
+any later run encodes the tracks that still have no renditions.
 
 A crash or Ctrl-C at any point leaves the catalog as it was before the batch being written; on
 Ctrl-C the files finished so far are written before the run stops. The next run finds the other
@@ -19,6 +26,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from encore.catalog.audio import (
     PREVIEW,
@@ -29,15 +37,11 @@ from encore.catalog.audio import (
     audio_key,
     plan_ladder,
 )
+from encore.catalog.feed_matching import UnheardTracks
 from encore.catalog.import_files import FoundFile, file_sha256, find_audio_files
 from encore.catalog.import_summary import Outcome, Progress, Status, Summary
-from encore.catalog.import_writer import (
-    CatalogWriter,
-    EncodedFile,
-    FileFacts,
-    KnownRecording,
-)
-from encore.catalog.model import ImportSource, Rendition
+from encore.catalog.import_writer import CatalogWriter, EncodedFile, FileFacts, KnownRecording
+from encore.catalog.model import ImportSource, Quality, Rendition
 from encore.catalog.naming import UNKNOWN_ARTIST
 from encore.catalog.ports import CatalogUnitOfWork, TagReader, Transcoder
 from encore.catalog.service import CatalogChange
@@ -52,17 +56,28 @@ FILES_IN_FLIGHT_PER_JOB = 3
 
 @dataclass
 class _InFlight:
-    """A file between being read and being handed to the writer."""
+    """A file between being found and being handed to the writer."""
 
     found: FoundFile
     previous: ImportSource | None
     facts: FileFacts | None = None
     tags: AudioTags | None = None
     track_id: str = ""
-    scratch: Path | None = None
+    existing: bool = False  # the track is in the catalog already (re-import, or a feed's)
+    scratch: list[Path] = field(default_factory=list)
     waiting: int = 0
     renditions: list[Rendition] = field(default_factory=list)
     failure: str | None = None
+
+
+@dataclass
+class _Known:
+    """What the run knows of the catalog, read once at its start."""
+
+    sources: dict[str, ImportSource]
+    hashes: dict[str, str]  # content hash -> track id, growing as the run goes
+    unheard: UnheardTracks
+    encoded: set[str]  # tracks that have renditions
 
 
 class AudioImporter:
@@ -78,7 +93,7 @@ class AudioImporter:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         batch_files: int = 200,
     ) -> None:
-        self.uow = uow
+        self._uow = uow
         self._tags = tags
         self._transcoder = transcoder
         self._media = media
@@ -87,7 +102,14 @@ class AudioImporter:
         self._clock = clock
         self._batch_files = batch_files
 
-    def run(self, paths: Sequence[Path], *, jobs: int, progress: Progress | None = None) -> Summary:
+    def run(
+        self,
+        paths: Sequence[Path],
+        *,
+        jobs: int,
+        progress: Progress | None = None,
+        transcode: bool = True,
+    ) -> Summary:
         summary = Summary()
         found = list(find_audio_files(paths, on_error=summary.outcomes.append))
         if progress:
@@ -97,15 +119,17 @@ class AudioImporter:
             )
             for outcome in summary.outcomes:
                 progress.advanced(outcome)
-        with self.uow(readonly=True) as uow:
-            sources = uow.import_sources.get_many([str(item.path) for item in found])
+        known = self._known([str(item.path) for item in found])
         todo: list[_InFlight] = []
         for item in found:
-            source = sources.get(str(item.path))
-            if source and (source.size_bytes, source.mtime_ns) == (item.size_bytes, item.mtime_ns):
-                outcome = Outcome(
-                    str(item.path), Status.UNCHANGED, item.size_bytes, source.track_id
-                )
+            name = str(item.path)
+            source = known.sources.get(name)
+            unchanged = source is not None and (source.size_bytes, source.mtime_ns) == (
+                item.size_bytes,
+                item.mtime_ns,
+            )
+            if source and unchanged and (not transcode or source.track_id in known.encoded):
+                outcome = Outcome(name, Status.UNCHANGED, item.size_bytes, source.track_id)
                 summary.outcomes.append(outcome)
                 if progress:
                     progress.advanced(outcome)
@@ -113,51 +137,61 @@ class AudioImporter:
                 todo.append(_InFlight(item, source))
         if todo:
             writer = CatalogWriter(
-                uow=self.uow,
+                uow=self._uow,
                 media=self._media,
                 clock=self._clock,
                 on_change=self._on_change,
                 max_files=self._batch_files,
             )
-            _Run(self, summary, progress, writer, jobs=max(1, jobs)).go(todo)
+            self._scratch_dir.mkdir(parents=True, exist_ok=True)
+            scratch = Path(tempfile.mkdtemp(dir=self._scratch_dir, prefix="run-"))
+            try:
+                run = _Run(self, known, scratch, summary, progress, writer, jobs=max(1, jobs))
+                run.go(todo, transcode=transcode)
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
         # Files finish in any order; the summary reads best in the order of the walk.
         summary.outcomes.sort(key=lambda outcome: outcome.path)
         return summary
 
+    def _known(self, paths: list[str]) -> _Known:
+        with self._uow(readonly=True) as uow:
+            return _Known(
+                sources=uow.import_sources.get_many(paths),
+                hashes=uow.tracks.content_hashes(),
+                unheard=UnheardTracks(uow.tracks.metadata_only()),
+                encoded=uow.renditions.track_ids(),
+            )
+
     # --- tasks run on the pool's threads ------------------------------------------------------
 
-    def read(self, item: "_InFlight") -> None:
+    def read(self, item: _InFlight) -> None:
         path = item.found.path
         stat = path.stat()
         item.facts = FileFacts(path, stat.st_size, stat.st_mtime_ns, file_sha256(path))
         item.tags = self._tags.read(path)
 
-    def encode(self, item: "_InFlight", spec: RenditionSpec, upscaled: bool) -> Rendition:
-        assert item.scratch is not None
-        target = item.scratch / spec.file_name
+    def encode(
+        self, item: _InFlight, target: Path, spec: RenditionSpec, upscaled: bool
+    ) -> Rendition:
         self._transcoder.encode(item.found.path, target, spec)
         return self._store(item.track_id, spec, target, upscaled=upscaled)
 
-    def preview(self, item: "_InFlight") -> Rendition:
-        assert item.scratch is not None
-        assert item.tags is not None
+    def preview(self, item: _InFlight, target: Path, duration_ms: int) -> Rendition:
         source = item.found.path
         start_ms = self._transcoder.representative_start_ms(
-            source, duration_ms=item.tags.duration_ms, length_ms=PREVIEW_MS
+            source, duration_ms=duration_ms, length_ms=PREVIEW_MS
         )
-        target = item.scratch / PREVIEW.file_name
         self._transcoder.preview(source, target, start_ms=start_ms, length_ms=PREVIEW_MS)
         return self._store(item.track_id, PREVIEW, target, upscaled=False)
-
-    def scratch_for(self, track_id: str) -> Path:
-        self._scratch_dir.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(dir=self._scratch_dir, prefix=f"{track_id}-"))
 
     def _store(
         self, track_id: str, spec: RenditionSpec, file: Path, *, upscaled: bool
     ) -> Rendition:
         key = audio_key(track_id, spec.file_name)
         stored = self._media.put_file(key, file, content_type=CONTENT_TYPES[spec.extension])
+        checksum = file_sha256(file)
+        file.unlink(missing_ok=True)
         return Rendition(
             track_id=track_id,
             quality=spec.quality,
@@ -166,7 +200,7 @@ class AudioImporter:
             bitrate_kbps=spec.bitrate_kbps,
             size_bytes=stored.size,
             path=key,
-            checksum=file_sha256(file),
+            checksum=checksum,
             upscaled=upscaled,
         )
 
@@ -178,6 +212,8 @@ class _Run:
     def __init__(
         self,
         importer: AudioImporter,
+        known: _Known,
+        scratch: Path,
         summary: Summary,
         progress: Progress | None,
         writer: CatalogWriter,
@@ -185,17 +221,19 @@ class _Run:
         jobs: int,
     ) -> None:
         self._importer = importer
+        self._known = known
+        self._scratch = scratch
         self._summary = summary
         self._progress = progress
         self._writer = writer
         self._jobs = jobs
         # Each task's file, and whether the task is the file's read (True) or one of its encodes.
-        self._tasks: dict[Future[Rendition | None], tuple[_InFlight, bool]] = {}
-        # Content hashes met in this run, so that two copies in one run make one track.
-        self._hashes: dict[str, str] = {}
+        self._tasks: dict[Future[Any], tuple[_InFlight, bool]] = {}
         self._in_flight = 0
+        self._transcode = True
 
-    def go(self, todo: list[_InFlight]) -> None:
+    def go(self, todo: list[_InFlight], *, transcode: bool) -> None:
+        self._transcode = transcode
         waiting: Iterator[_InFlight] = iter(todo)
         limit = self._jobs * FILES_IN_FLIGHT_PER_JOB
         pool = ThreadPoolExecutor(max_workers=self._jobs, thread_name_prefix="import")
@@ -218,15 +256,13 @@ class _Run:
             for future in list(self._tasks):
                 if not future.cancelled() and future.exception() is None:
                     self._finished(future, None)
-            for item, _ in self._tasks.values():
-                _discard(item)
             self._flush()
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         self._flush()
 
-    def _finished(self, future: Future[Rendition | None], pool: ThreadPoolExecutor | None) -> None:
+    def _finished(self, future: Future[Any], pool: ThreadPoolExecutor | None) -> None:
         item, is_read = self._tasks.pop(future)
         error = future.exception()
         if error is not None and not isinstance(error, UnreadableAudio | OSError):
@@ -247,68 +283,78 @@ class _Run:
 
     def _start_encodes(self, item: _InFlight, pool: ThreadPoolExecutor) -> None:
         """Tags read and content hashed: skip a known recording, or start its encodes."""
-        assert item.facts is not None
-        assert item.tags is not None
-        content_hash = item.facts.content_hash
-        known = self._hashes.get(content_hash)
-        if known is None:
-            with self._importer.uow(readonly=True) as uow:
-                same = uow.tracks.get_by_content_hash(content_hash)
-                if same is not None:
-                    known = same.id
-                elif item.previous is not None:
-                    item.track_id = item.previous.track_id
-                else:
-                    item.track_id = self._attach_to(uow, item.tags) or id_from_hash(content_hash)
-        if known is not None:
+        facts, tags = item.facts, item.tags
+        assert facts is not None
+        assert tags is not None
+        known = self._known.hashes.get(facts.content_hash)
+        if known is not None and (known in self._known.encoded or not self._transcode):
             # The same recording again (a copy, a moved file, a touched one): remember the path.
             self._in_flight -= 1
-            self._writer.add(KnownRecording(item.facts, known))
+            self._writer.add(KnownRecording(facts, known))
             return
-        self._hashes[content_hash] = item.track_id
-        item.scratch = self._importer.scratch_for(item.track_id)
-        plan = plan_ladder(item.tags)
-        item.waiting = len(plan) + 1
-        for spec, upscaled in plan:
-            self._tasks[pool.submit(self._importer.encode, item, spec, upscaled)] = (item, False)
-        self._tasks[pool.submit(self._importer.preview, item)] = (item, False)
-
-    def _attach_to(self, uow: CatalogUnitOfWork, tags: AudioTags) -> str | None:
-        """A metadata-only track (from a feed) that this file is the audio of, if any."""
-        found = uow.tracks.find_metadata_only(
+        if known is not None:  # cataloged by an earlier run that left the encoding for later
+            item.track_id, item.existing = known, True
+        elif item.previous is not None:
+            item.track_id, item.existing = item.previous.track_id, True
+        elif feed_track := self._known.unheard.claim(
             isrc=tags.isrc,
             title=tags.title,
             artist=(tags.artists or (UNKNOWN_ARTIST,))[0],
             duration_ms=tags.duration_ms,
-        )
-        if found is None or found.id in self._hashes.values():
-            return None
-        return found.id
+        ):
+            item.track_id, item.existing = feed_track, True
+        else:
+            item.track_id = id_from_hash(facts.content_hash)
+        self._known.hashes[facts.content_hash] = item.track_id
+        if not self._transcode:
+            self._encoded(item)
+            return
+        plan = plan_ladder(tags)
+        item.waiting = len(plan) + 1
+        for spec, upscaled in plan:
+            target = self._target(item, spec)
+            task = pool.submit(self._importer.encode, item, target, spec, upscaled)
+            self._tasks[task] = (item, False)
+        target = self._target(item, PREVIEW)
+        task = pool.submit(self._importer.preview, item, target, tags.duration_ms)
+        self._tasks[task] = (item, False)
+
+    def _target(self, item: _InFlight, spec: RenditionSpec) -> Path:
+        target = self._scratch / f"{item.track_id}-{spec.file_name}"
+        item.scratch.append(target)
+        return target
 
     def _encoded(self, item: _InFlight) -> None:
         """Every encode of the file has ended: hand it to the writer, or report why not."""
+        facts, tags = item.facts, item.tags
+        assert facts is not None
+        assert tags is not None
         if item.failure is not None:
-            assert item.facts is not None
-            self._hashes.pop(item.facts.content_hash, None)
+            del self._known.hashes[facts.content_hash]
+            if item.existing and item.previous is None:
+                self._known.unheard.release(item.track_id)
             self._fail(item, item.failure)
             return
-        assert item.facts is not None
-        assert item.tags is not None
         self._in_flight -= 1
-        _discard(item)
+        if item.renditions:
+            self._known.encoded.add(item.track_id)
         self._writer.add(
             EncodedFile(
-                item.facts,
+                facts,
                 item.track_id,
-                item.tags,
+                tags,
                 tuple(sorted(item.renditions, key=_ladder_order)),
-                updating=item.previous is not None,
+                # A file cataloged earlier and only now encoded is imported, not updated.
+                updating=item.previous is not None
+                and item.previous.content_hash != facts.content_hash,
+                existing=item.existing,
             )
         )
 
     def _fail(self, item: _InFlight, reason: str) -> None:
         self._in_flight -= 1
-        _discard(item)
+        for file in item.scratch:
+            file.unlink(missing_ok=True)
         found = item.found
         self._report(Outcome(str(found.path), Status.FAILED, found.size_bytes, reason=reason))
 
@@ -336,10 +382,8 @@ def _reason(error: BaseException) -> str:
     return str(error)
 
 
+_LADDER_POSITION = {quality: n for n, quality in enumerate(Quality)}
+
+
 def _ladder_order(rendition: Rendition) -> int:
-    return list(type(rendition.quality)).index(rendition.quality)
-
-
-def _discard(item: _InFlight) -> None:
-    if item.scratch is not None:
-        shutil.rmtree(item.scratch, ignore_errors=True)
+    return _LADDER_POSITION[rendition.quality]

@@ -122,6 +122,17 @@ class Rendition:
 
 
 @dataclass(frozen=True, slots=True)
+class UnheardTrack:
+    """A track known only from a feed, as the audio importer matches files against it."""
+
+    id: str
+    title: str
+    first_artist: str
+    isrc: str | None
+    duration_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class TrackDetail:
     track: Track
     artists: tuple[Ref, ...]

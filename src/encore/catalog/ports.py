@@ -15,6 +15,7 @@ from encore.catalog.model import (
     Ref,
     Rendition,
     Track,
+    UnheardTrack,
 )
 from encore.unit_of_work import UnitOfWork
 
@@ -72,12 +73,12 @@ class TrackRepository(Protocol):
         stays, so what refers to the track (renditions, likes, playlists, history) is kept."""
         ...
 
-    def find_metadata_only(
-        self, *, isrc: str | None, title: str, artist: str, duration_ms: int
-    ) -> Track | None:
-        """A track known only from a feed (no audio yet) that a file with these tags is the
-        recording of: the same ISRC, or else the same title and first artist (case aside) and a
-        duration within a few seconds when both are known."""
+    def content_hashes(self) -> dict[str, str]:
+        """The content hash of every track with audio, with the track's id."""
+        ...
+
+    def metadata_only(self) -> Sequence[UnheardTrack]:
+        """Every track known only from a feed: no audio yet."""
         ...
 
 
@@ -86,12 +87,23 @@ class RenditionRepository(Protocol):
         """Add or replace the rendition of `(track_id, quality)`."""
         ...
 
+    def track_ids(self) -> set[str]:
+        """Every track that has at least one rendition."""
+        ...
+
+    def replace_for_tracks(
+        self, track_ids: Collection[str], renditions: Sequence[Rendition]
+    ) -> None:
+        """Make `renditions` the whole set of renditions of `track_ids` (none, if empty)."""
+        ...
+
     def list_for_track(self, track_id: str) -> Sequence[Rendition]: ...
 
 
 class ImportSourceRepository(Protocol):
     def get(self, path: str) -> ImportSource | None: ...
     def get_many(self, paths: Collection[str]) -> dict[str, ImportSource]: ...
+    def put_many(self, sources: Sequence[ImportSource]) -> None: ...
     def put(self, source: ImportSource) -> None: ...
 
 

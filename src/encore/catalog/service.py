@@ -40,6 +40,10 @@ class CatalogService:
     def on_change(self, listener: ChangeListener) -> None:
         self._listeners.append(listener)
 
+    def changed(self, change: CatalogChange) -> None:
+        """Tell every listener of a change made elsewhere (an import)."""
+        self._notify(change)
+
     # --- reads ---------------------------------------------------------------------------------
 
     def get_track(self, track_id: str) -> TrackDetail:

@@ -38,6 +38,7 @@ from encore.catalog.model import (
     Ref,
     Rendition,
     Track,
+    UnheardTrack,
 )
 
 
@@ -54,13 +55,6 @@ def _import_source(row: Any) -> ImportSource:
         mtime_ns=row.mtime_ns,
         imported_at=row.imported_at,
     )
-
-
-def _durations_agree(known_ms: int, heard_ms: int) -> bool:
-    """Within 5 s or 5%: a feed's duration and a file's differ by padding and rounding."""
-    if known_ms <= 0 or heard_ms <= 0:
-        return True
-    return abs(known_ms - heard_ms) <= max(5_000, max(known_ms, heard_ms) // 20)
 
 
 def _artist(row: Any) -> Artist:
@@ -456,29 +450,34 @@ class SqlTrackRepository:
             self._c.execute(delete(link).where(link.c.track_id == track.id))
         self._add_links([track])
 
-    def find_metadata_only(
-        self, *, isrc: str | None, title: str, artist: str, duration_ms: int
-    ) -> Track | None:
-        unheard = select(tracks).where(tracks.c.content_hash.is_(None))
-        if isrc:
-            found = self._load(unheard.where(tracks.c.isrc == isrc).limit(1))
-            if found:
-                return found[0]
-        first_artist = (
-            select(track_artists.c.track_id)
+    def content_hashes(self) -> dict[str, str]:
+        rows = self._c.execute(
+            select(tracks.c.content_hash, tracks.c.id).where(tracks.c.content_hash.is_not(None))
+        )
+        return {row.content_hash: row.id for row in rows}
+
+    def metadata_only(self) -> Sequence[UnheardTrack]:
+        first_artists = (
+            select(track_artists.c.track_id, artists.c.name)
             .join(artists, artists.c.id == track_artists.c.artist_id)
-            .where(track_artists.c.position == 0, func.lower(artists.c.name) == func.lower(artist))
+            .where(track_artists.c.position == 0)
+            .subquery()
         )
-        candidates = self._load(
-            unheard.where(
-                func.lower(tracks.c.title) == func.lower(title), tracks.c.id.in_(first_artist)
-            ).limit(20)
+        rows = self._c.execute(
+            select(
+                tracks.c.id,
+                tracks.c.title,
+                tracks.c.isrc,
+                tracks.c.duration_ms,
+                first_artists.c.name,
+            )
+            .join(first_artists, first_artists.c.track_id == tracks.c.id, isouter=True)
+            .where(tracks.c.content_hash.is_(None))
         )
-        return min(
-            (t for t in candidates if _durations_agree(t.duration_ms, duration_ms)),
-            key=lambda t: abs(t.duration_ms - duration_ms),
-            default=None,
-        )
+        return [
+            UnheardTrack(row.id, row.title, row.name or "", row.isrc, row.duration_ms)
+            for row in rows
+        ]
 
     def _add_links(self, new: Sequence[Track]) -> None:
         artist_links = [
@@ -590,6 +589,32 @@ class SqlRenditionRepository:
             )
         )
 
+    def replace_for_tracks(self, track_ids: Collection[str], new: Sequence[Rendition]) -> None:
+        for part in _chunked(sorted(track_ids)):
+            self._c.execute(delete(renditions).where(renditions.c.track_id.in_(part)))
+        if new:
+            self._c.execute(
+                insert(renditions),
+                [
+                    {
+                        "track_id": r.track_id,
+                        "quality": r.quality.value,
+                        "format": r.format,
+                        "codec": r.codec,
+                        "bitrate_kbps": r.bitrate_kbps,
+                        "size_bytes": r.size_bytes,
+                        "path": r.path,
+                        "checksum": r.checksum,
+                        "upscaled": r.upscaled,
+                        "created_at": r.created_at or _now(),
+                    }
+                    for r in new
+                ],
+            )
+
+    def track_ids(self) -> set[str]:
+        return set(self._c.execute(select(renditions.c.track_id).distinct()).scalars())
+
     def list_for_track(self, track_id: str) -> Sequence[Rendition]:
         rows = self._c.execute(select(renditions).where(renditions.c.track_id == track_id))
         ordered = sorted(rows, key=lambda row: list(Quality).index(Quality(row.quality)))
@@ -629,6 +654,27 @@ class SqlImportSourceRepository:
             ):
                 found[row.path] = _import_source(row)
         return found
+
+    def put_many(self, sources: Sequence[ImportSource]) -> None:
+        keys = [_path_key(source.path) for source in sources]
+        for part in _chunked(keys):
+            self._c.execute(delete(import_sources).where(import_sources.c.path_key.in_(part)))
+        if sources:
+            self._c.execute(
+                insert(import_sources),
+                [
+                    {
+                        "path_key": key,
+                        "path": source.path,
+                        "track_id": source.track_id,
+                        "content_hash": source.content_hash,
+                        "size_bytes": source.size_bytes,
+                        "mtime_ns": source.mtime_ns,
+                        "imported_at": source.imported_at,
+                    }
+                    for key, source in zip(keys, sources, strict=True)
+                ],
+            )
 
     def put(self, source: ImportSource) -> None:
         key = _path_key(source.path)

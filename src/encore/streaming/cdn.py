@@ -1,0 +1,59 @@
+"""Choosing the edge origin a stream URL points at: the listener's region, failing over.
+
+Each region has an ordered list of origins (CDNs or Encore edges). The first one not marked down
+is chosen; when a whole region is down, the other regions' origins are tried in a fixed order, so
+a listener is sent further away rather than nowhere. A health checker (an adapter) marks origins
+down and up; when every origin is down, the region's first is still returned, since a URL that
+may work beats none.
+"""
+
+import threading
+from collections.abc import Mapping, Sequence
+
+from encore.streaming.regions import REGIONS
+
+
+class OriginSelector:
+    def __init__(self, origins: Mapping[str, Sequence[str]]) -> None:
+        unknown = set(origins) - set(REGIONS)
+        if unknown:
+            raise ValueError(f"Unknown CDN regions {sorted(unknown)}; known: {', '.join(REGIONS)}")
+        self._origins = {
+            region: tuple(u.rstrip("/") for u in urls) for region, urls in origins.items()
+        }
+        self._down: set[str] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def configured(self) -> bool:
+        return any(self._origins.values())
+
+    def all_origins(self) -> list[str]:
+        return list(dict.fromkeys(url for urls in self._origins.values() for url in urls))
+
+    def choose(self, region: str) -> str | None:
+        """The origin for a listener in `region`; None when no origin is configured at all."""
+        down = self._down
+        own = self._origins.get(region, ())
+        for url in own:
+            if url not in down:
+                return url
+        for other in REGIONS:
+            if other != region:
+                for url in self._origins.get(other, ()):
+                    if url not in down:
+                        return url
+        if own:
+            return own[0]
+        return next(iter(self.all_origins()), None)
+
+    def mark_down(self, url: str) -> None:
+        with self._lock:
+            self._down = self._down | {url.rstrip("/")}
+
+    def mark_up(self, url: str) -> None:
+        with self._lock:
+            self._down = self._down - {url.rstrip("/")}
+
+    def is_down(self, url: str) -> bool:
+        return url.rstrip("/") in self._down

@@ -1,0 +1,104 @@
+"""What playback needs to know of a track, and what a listener is handed to play it."""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from encore.catalog.model import Quality, Rendition, Track
+
+# The ladder from lowest to highest; a missing rung falls back down this order.
+LADDER_ORDER = (Quality.LOW, Quality.NORMAL, Quality.HIGH, Quality.VERY_HIGH, Quality.LOSSLESS)
+# Qualities that come only with a paid plan.
+PAID_QUALITIES = frozenset({Quality.VERY_HIGH, Quality.LOSSLESS})
+
+
+@dataclass(frozen=True, slots=True)
+class PlayableRendition:
+    quality: Quality
+    path: str  # media store key, e.g. audio/ab/cd/{id}/160.ogg
+    format: str  # 'ogg' or 'flac'
+    bitrate_kbps: int | None
+    upscaled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Playable:
+    """A track as playback sees it: small, cached, and enough to answer a stream request."""
+
+    track_id: str
+    duration_ms: int
+    available_countries: frozenset[str] | None
+    renditions: tuple[PlayableRendition, ...]
+
+    @classmethod
+    def of(cls, track: Track, renditions: "list[Rendition] | tuple[Rendition, ...]") -> "Playable":
+        return cls(
+            track_id=track.id,
+            duration_ms=track.duration_ms,
+            available_countries=track.available_countries,
+            renditions=tuple(
+                PlayableRendition(r.quality, r.path, r.format, r.bitrate_kbps, r.upscaled)
+                for r in renditions
+            ),
+        )
+
+    def is_available_in(self, country: str) -> bool:
+        return self.available_countries is None or country in self.available_countries
+
+    def rendition_for(self, wanted: Quality) -> PlayableRendition | None:
+        """The rendition of `wanted`, else the nearest one below it; None when there is none."""
+        by_quality = {r.quality: r for r in self.renditions}
+        if wanted is Quality.PREVIEW:
+            return by_quality.get(Quality.PREVIEW)
+        for quality in reversed(LADDER_ORDER[: LADDER_ORDER.index(wanted) + 1]):
+            if quality in by_quality:
+                return by_quality[quality]
+        return None
+
+    def encode(self) -> bytes:
+        return json.dumps(
+            [
+                self.track_id,
+                self.duration_ms,
+                sorted(self.available_countries) if self.available_countries is not None else None,
+                [
+                    [r.quality, r.path, r.format, r.bitrate_kbps, r.upscaled]
+                    for r in self.renditions
+                ],
+            ],
+            separators=(",", ":"),
+        ).encode()
+
+    @classmethod
+    def decode(cls, data: bytes) -> "Playable":
+        track_id, duration_ms, countries, renditions = json.loads(data)
+        return cls(
+            track_id=track_id,
+            duration_ms=duration_ms,
+            available_countries=frozenset(countries) if countries is not None else None,
+            renditions=tuple(
+                PlayableRendition(Quality(q), path, fmt, bitrate, upscaled)
+                for q, path, fmt, bitrate, upscaled in renditions
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StreamGrant:
+    """A signed, expiring URL for one rendition of a track, handed to one listener."""
+
+    track_id: str
+    stream_url: str
+    format: str
+    bitrate_kbps: int | None
+    duration_ms: int
+    expires_at: datetime
+    cdn_token: str  # the signed query alone, to retry the same path on another origin
+    quality: Quality
+    requested_quality: Quality
+    upscaled: bool
+    region: str
+
+    @property
+    def fell_back(self) -> bool:
+        return self.quality is not self.requested_quality
