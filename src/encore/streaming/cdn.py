@@ -31,6 +31,9 @@ class OriginSelector:
     def all_origins(self) -> list[str]:
         return list(dict.fromkeys(url for urls in self._origins.values() for url in urls))
 
+    def region_origins(self, region: str) -> tuple[str, ...]:
+        return self._origins.get(region, ())
+
     def choose(self, region: str) -> str | None:
         """The origin for a listener in `region`; None when no origin is configured at all."""
         down = self._down

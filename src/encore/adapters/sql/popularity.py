@@ -1,0 +1,86 @@
+"""What is popular, from listening history, follows and playlists: for pre-warming edges."""
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from sqlalchemy import Engine, func, select
+
+from encore.adapters.sql.tables import (
+    follows,
+    listening_history,
+    playlist_tracks,
+    renditions,
+    users,
+)
+from encore.adapters.sql.tables import (
+    playlists as playlists_table,
+)
+from encore.catalog.model import Quality
+
+_CHUNK = 900
+
+
+class SqlPopularity:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def top_tracks(
+        self, *, countries: Collection[str], since: datetime, limit: int
+    ) -> Sequence[str]:
+        plays = func.count().label("plays")
+        query = (
+            select(listening_history.c.track_id, plays)
+            .join(users, users.c.id == listening_history.c.user_id)
+            .where(listening_history.c.listened_at >= since, users.c.country.in_(sorted(countries)))
+            .group_by(listening_history.c.track_id)
+            .order_by(plays.desc(), listening_history.c.track_id)
+            .limit(limit)
+        )
+        with self._engine.connect() as connection:
+            return [row.track_id for row in connection.execute(query)]
+
+    def popular_playlist_tracks(self, *, playlists: int, per_playlist: int) -> Sequence[str]:
+        followers = (
+            select(follows.c.target_id, func.count().label("followers"))
+            .where(follows.c.target_type == "playlist")
+            .group_by(follows.c.target_id)
+            .subquery()
+        )
+        top = (
+            select(playlists_table.c.id)
+            .join(followers, followers.c.target_id == playlists_table.c.id)
+            .where(playlists_table.c.public.is_(True))
+            .order_by(followers.c.followers.desc(), playlists_table.c.id)
+            .limit(playlists)
+        )
+        with self._engine.connect() as connection:
+            chosen = [row.id for row in connection.execute(top)]
+            found: list[str] = []
+            for playlist_id in chosen:
+                found.extend(
+                    connection.execute(
+                        select(playlist_tracks.c.track_id)
+                        .where(playlist_tracks.c.playlist_id == playlist_id)
+                        .order_by(playlist_tracks.c.position)
+                        .limit(per_playlist)
+                    ).scalars()
+                )
+        return found
+
+    def rendition_paths(
+        self, track_ids: Sequence[str], qualities: Collection[Quality]
+    ) -> Sequence[str]:
+        wanted = [quality.value for quality in qualities]
+        by_track: dict[str, list[tuple[int, str]]] = {}
+        order = {quality.value: n for n, quality in enumerate(Quality)}
+        with self._engine.connect() as connection:
+            for start in range(0, len(track_ids), _CHUNK):
+                part = track_ids[start : start + _CHUNK]
+                rows = connection.execute(
+                    select(renditions.c.track_id, renditions.c.quality, renditions.c.path).where(
+                        renditions.c.track_id.in_(part), renditions.c.quality.in_(wanted)
+                    )
+                )
+                for row in rows:
+                    by_track.setdefault(row.track_id, []).append((order[row.quality], row.path))
+        return [path for t in track_ids for _, path in sorted(by_track.get(t, []))]
