@@ -26,6 +26,7 @@ from encore.catalog.service import CatalogService
 from encore.config import Settings
 from encore.keys import derive_key
 from encore.media import MediaStore
+from encore.streaming.signing import UrlSigner
 
 if TYPE_CHECKING:
     from encore.catalog.importer import AudioImporter
@@ -43,6 +44,7 @@ class Services:
     engine: Engine
     media: MediaStore
     uow: SqlUnitOfWorkFactory
+    url_signer: UrlSigner
     # Named probes for /healthz; each raises when its part is unwell.
     health_checks: dict[str, Callable[[], None]] = field(default_factory=dict)
 
@@ -98,8 +100,25 @@ def bootstrap(
         engine=engine,
         media=_media_store(settings),
         uow=uow,
+        url_signer=UrlSigner(
+            stream_signing_keys(settings, master), ttl_s=settings.stream_url_ttl_s
+        ),
         health_checks={"database": database},
     )
+
+
+def stream_signing_keys(settings: Settings, master: bytes | None = None) -> list[str]:
+    """The texts of the keys that sign (the first) and verify (all) audio URLs; `master` is the
+    secret key, read (or created) here when not given."""
+    if settings.stream_signing_keys:
+        return [key.get_secret_value() for key in settings.stream_signing_keys]
+    if master is None:
+        master = (
+            settings.secret_key.get_secret_value().encode()
+            if settings.secret_key
+            else load_or_create_secret(settings.data_dir)
+        )
+    return [derive_key(master, "stream-url").hex()]
 
 
 def _media_store(settings: Settings) -> MediaStore:
@@ -117,7 +136,14 @@ def _media_store(settings: Settings) -> MediaStore:
         region=settings.s3_region,
     )
     store.ensure_bucket()
-    return store
+    from encore.adapters.media.disk_cache import DiskCachedStore
+
+    # The edge serves files, not requests to S3: objects are kept on local disk while used.
+    return DiskCachedStore(
+        store,
+        settings.edge_cache_dir or settings.data_dir / "edge-cache",
+        max_bytes=settings.edge_cache_max_bytes,
+    )
 
 
 def make_importer(services: Services) -> "AudioImporter":
