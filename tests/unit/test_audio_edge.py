@@ -21,7 +21,8 @@ KEY = "k" * 64
 TRACK = "AbCdEfGhIjKlMnOpQrStUv"
 OTHER = "ZyXwVuTsRqPoNmLkJiHgFe"
 PATH = audio_path(TRACK, "160.ogg")
-DATA = os.urandom(3 * 1024 * 1024 + 17)
+CHUNK = 64 * 1024
+DATA = os.urandom(3 * CHUNK + 17)
 
 
 @dataclass
@@ -107,7 +108,7 @@ def store(tmp_path: Path) -> LocalMediaStore:
 
 @pytest.fixture
 def edge(store: LocalMediaStore, signer: UrlSigner, clock: Clock) -> AudioEdge:
-    return AudioEdge(media=store, signer=signer, clock=clock, chunk_size=1024 * 1024)
+    return AudioEdge(media=store, signer=signer, clock=clock, chunk_size=CHUNK)
 
 
 def query(signer: UrlSigner, path: str, now: float) -> str:
@@ -142,11 +143,11 @@ def test_the_cache_lifetime_never_outlives_the_url(
 @pytest.mark.parametrize(
     ("header", "first", "last"),
     [
-        ("bytes=0-1048575", 0, 1048575),
+        (f"bytes=0-{CHUNK - 1}", 0, CHUNK - 1),
         ("bytes=1000-", 1000, len(DATA) - 1),
         ("bytes=-100", len(DATA) - 100, len(DATA) - 1),
         ("bytes=5-5", 5, 5),
-        ("bytes=3145000-99999999", 3145000, len(DATA) - 1),
+        (f"bytes={len(DATA) - 9}-99999999", len(DATA) - 9, len(DATA) - 1),
     ],
 )
 def test_ranges(
@@ -372,7 +373,7 @@ def test_the_etag_survives_a_restart(
     assert first.headers["last-modified"] == second.headers["last-modified"]
 
 
-# --- zero-copy sends, where the server offers them ------------------------------------------------
+# --- zero-copy sends, where the server offers them -------------------------------------------
 
 
 def test_zero_copy_send_is_used_when_offered(
@@ -405,7 +406,7 @@ def test_path_send_is_used_for_whole_files_only(
     assert all(m["type"] == "http.response.body" for m in part.messages[1:])
 
 
-# --- a store without local files -------------------------------------------------------------------
+# --- a store without local files --------------------------------------------------------------
 
 
 class RemoteOnly:

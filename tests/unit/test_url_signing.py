@@ -26,7 +26,7 @@ def test_the_contract_is_hmac_sha256_of_path_colon_expiry(signer: UrlSigner) -> 
     assert signed == SignedUrl(PATH, int(NOW) + 3600, expected.hexdigest())
     assert signed.query == f"exp={int(NOW) + 3600}&sig={expected.hexdigest()}"
     assert signed.path_and_query == f"{PATH}?{signed.query}"
-    assert PATH == f"/audio/Ab/Cd/{TRACK}/160.ogg"
+    assert f"/audio/Ab/Cd/{TRACK}/160.ogg" == PATH
 
 
 def test_a_fresh_url_verifies_until_it_expires(signer: UrlSigner) -> None:
@@ -67,7 +67,7 @@ def test_uppercase_hex_is_the_same_signature(signer: UrlSigner) -> None:
         pytest.param(lambda p, e, s: (p, "+" + e, s), id="exp-plus"),
         pytest.param(lambda p, e, s: (p, e + ".0", s), id="exp-fraction"),
         pytest.param(lambda p, e, s: (p, "1" * 40, s), id="exp-huge"),
-        pytest.param(lambda p, e, s: (p, "١٢٣", s), id="exp-arabic-digits"),
+        pytest.param(lambda p, e, s: (p, "\u0661\u0662\u0663", s), id="exp-arabic-digits"),
     ],
 )
 def test_every_tamper_is_invalid(signer: UrlSigner, tamper: object) -> None:
@@ -107,5 +107,5 @@ def test_keys_are_utf8_text() -> None:
     ("keys", "ttl_s"), [([], 60), (["short"], 60), ([KEY, "x" * 31], 60), ([KEY], 0)]
 )
 def test_weak_settings_are_refused(keys: list[str], ttl_s: int) -> None:
-    with pytest.raises(ValueError, match="key|ttl"):
+    with pytest.raises(ValueError, match=r"key|ttl"):
         UrlSigner(keys, ttl_s=ttl_s)
