@@ -49,6 +49,7 @@ class Services:
     engine: Engine
     media: MediaStore
     uow: SqlUnitOfWorkFactory
+    url_signer: UrlSigner
     events: EventLog
     streams: StreamService
     origins: OriginSelector
@@ -97,10 +98,11 @@ def bootstrap(
     catalog.on_change(documents.forget)
     events = SqliteEventLog(settings.data_dir / "events.db")
     origins = OriginSelector(settings.cdn_origins)
+    url_signer = UrlSigner(stream_signing_keys(settings, master), ttl_s=settings.stream_url_ttl_s)
     streams = StreamService(
         uow=uow,
         entitlements=accounts,
-        signer=UrlSigner(_stream_keys(settings, master), ttl_s=settings.stream_url_ttl_s),
+        signer=url_signer,
         origins=origins,
         events=events,
         cache=counters,
@@ -120,6 +122,7 @@ def bootstrap(
         engine=engine,
         media=_media_store(settings),
         uow=uow,
+        url_signer=url_signer,
         events=events,
         streams=streams,
         origins=origins,
@@ -130,10 +133,17 @@ def bootstrap(
     )
 
 
-def _stream_keys(settings: Settings, master: bytes) -> list[str]:
-    """The URL signing keys: configured ones (first signs, all verify), else one derived."""
+def stream_signing_keys(settings: Settings, master: bytes | None = None) -> list[str]:
+    """The texts of the keys that sign (the first) and verify (all) audio URLs; `master` is the
+    secret key, read (or created) here when not given."""
     if settings.stream_signing_keys:
         return [key.get_secret_value() for key in settings.stream_signing_keys]
+    if master is None:
+        master = (
+            settings.secret_key.get_secret_value().encode()
+            if settings.secret_key
+            else load_or_create_secret(settings.data_dir)
+        )
     return [derive_key(master, "stream-url").hex()]
 
 
@@ -152,7 +162,14 @@ def _media_store(settings: Settings) -> MediaStore:
         region=settings.s3_region,
     )
     store.ensure_bucket()
-    return store
+    from encore.adapters.media.disk_cache import DiskCachedStore
+
+    # The edge serves files, not requests to S3: objects are kept on local disk while used.
+    return DiskCachedStore(
+        store,
+        settings.edge_cache_dir or settings.data_dir / "edge-cache",
+        max_bytes=settings.edge_cache_max_bytes,
+    )
 
 
 def make_importer(services: Services) -> "AudioImporter":

@@ -19,6 +19,8 @@ from encore.errors import EncoreError
 app = typer.Typer(help="Encore: a self-hostable music streaming service.", no_args_is_help=True)
 users_app = typer.Typer(help="Manage listener accounts.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+edge_app = typer.Typer(help="The audio edge: signed URLs for nginx or a CDN.", no_args_is_help=True)
+app.add_typer(edge_app, name="edge")
 
 err = Console(stderr=True)
 out = Console()
@@ -217,6 +219,16 @@ def users_list(
             user.created_at.strftime("%Y-%m-%d %H:%M"),
         )
     out.print(table)
+
+
+@edge_app.command("keys")
+def edge_keys(data: DataDir = None) -> None:
+    """Print the audio URL signing keys, comma-separated, first (signing) key first: the value
+    of ENCORE_STREAM_KEYS for an nginx edge. They are secrets."""
+    from encore.bootstrap import stream_signing_keys
+
+    # Plain output: a console would wrap the line and break the keys.
+    typer.echo(",".join(stream_signing_keys(_settings(data_dir=data))))
 
 
 def main() -> None:

@@ -4,16 +4,20 @@ Built once, by `encore.bootstrap`, never at import time. The TOML file is `ENCOR
 else `encore.toml` in the data directory when it exists.
 """
 
+import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from encore.streaming.signing import MIN_KEY_LENGTH
 
 DEFAULT_DATA_DIR = Path("./var")
 
@@ -48,15 +52,46 @@ class Settings(BaseSettings):
     s3_access_key: str | None = None
     s3_secret_key: SecretStr | None = None
     s3_region: str = "us-east-1"
-    # Keys that sign stream URLs: the first signs, all verify (rotation: put the new one first,
-    # drop the old one after stream_url_ttl_s). Empty: one key derived from the master secret.
-    stream_signing_keys: list[SecretStr] = Field(default_factory=list)
-    stream_url_ttl_s: int = Field(default=3600, ge=60, le=86_400)
     # Edge origins stream URLs point at, by region ('us', 'eu', 'asia'), in order of preference;
     # empty: the API's own address (its /audio route is an edge).
     cdn_origins: dict[str, list[str]] = Field(default_factory=dict)
     cdn_health_path: str = "/healthz"
     cdn_health_interval_s: float = Field(default=10.0, gt=0)
+
+    # Signed audio URLs. The first key signs, every key verifies: to rotate, put a new key first,
+    # and drop the last one a TTL later. Empty: one key derived from the secret key.
+    # ENCORE_STREAM_SIGNING_KEYS takes a comma-separated list (as nginx's ENCORE_STREAM_KEYS).
+    stream_signing_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    stream_url_ttl_s: int = Field(default=3600, ge=60, le=7 * 86_400)
+    # The edge's disk cache in front of a remote media store (default: DATA/edge-cache).
+    edge_cache_dir: Path | None = None
+    edge_cache_max_bytes: int = Field(default=20 * 1024**3, ge=1024**2)
+
+    @field_validator("stream_signing_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                return json.loads(value)
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @field_validator("stream_signing_keys")
+    @classmethod
+    def _check_keys(cls, keys: list[SecretStr]) -> list[SecretStr]:
+        for key in keys:
+            text = key.get_secret_value()
+            if (
+                len(text) < MIN_KEY_LENGTH
+                or "," in text
+                or text != text.strip()
+                or not text.isprintable()
+            ):
+                raise ValueError(
+                    f"each stream signing key needs {MIN_KEY_LENGTH} or more printable characters, "
+                    "no commas and no surrounding spaces"
+                )
+        return keys
 
     @property
     def sqlalchemy_url(self) -> str:

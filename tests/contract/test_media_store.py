@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from encore.adapters.media.disk_cache import DiskCachedStore
 from encore.adapters.media.local import LocalMediaStore
 from encore.media import MediaStore, StoredObject
 from tests.integration.swift import S3StoreFactory
@@ -30,28 +31,39 @@ BAD_KEYS = [
 ]
 
 
-@pytest.fixture(
-    params=[pytest.param("local", id="local"), pytest.param("s3", id="s3", marks=pytest.mark.s3)]
-)
+STORES = [
+    pytest.param("local", id="local"),
+    pytest.param("s3", id="s3", marks=pytest.mark.s3),
+    # The edge's disk cache must keep the contract of the store it fronts.
+    pytest.param("cached-local", id="cached-local"),
+    pytest.param("cached-s3", id="cached-s3", marks=pytest.mark.s3),
+]
+
+
+def make_store(request: pytest.FixtureRequest, directory: Path) -> MediaStore:
+    kind: str = request.param
+    store: MediaStore
+    if kind.endswith("s3"):
+        factory: S3StoreFactory = request.getfixturevalue("s3_store_factory")
+        store = factory()
+    else:
+        store = LocalMediaStore(directory / "media")
+    if kind.startswith("cached-"):
+        store = DiskCachedStore(store, directory / "edge-cache", max_bytes=64 * 1024**2)
+    return store
+
+
+@pytest.fixture(params=STORES)
 def media_store(request: pytest.FixtureRequest, tmp_path: Path) -> MediaStore:
-    if request.param == "local":
-        return LocalMediaStore(tmp_path / "media")
-    factory: S3StoreFactory = request.getfixturevalue("s3_store_factory")
-    return factory()
+    return make_store(request, tmp_path)
 
 
-@pytest.fixture(
-    scope="module",
-    params=[pytest.param("local", id="local"), pytest.param("s3", id="s3", marks=pytest.mark.s3)],
-)
+@pytest.fixture(scope="module", params=STORES)
 def shared_store(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> MediaStore:
     """One store per module, for the tests whose calls are all refused: a bucket costs time."""
-    if request.param == "local":
-        return LocalMediaStore(tmp_path_factory.mktemp("media"))
-    factory: S3StoreFactory = request.getfixturevalue("s3_store_factory")
-    return factory()
+    return make_store(request, tmp_path_factory.mktemp("store"))
 
 
 def read_all(store: MediaStore, key: str, start: int, end: int) -> bytes:
@@ -315,6 +327,21 @@ def test_a_reader_never_sees_a_partial_overwrite(media_store: MediaStore, tmp_pa
 
 
 # --- local_path --------------------------------------------------------------------------------
+
+
+def test_a_local_path_holds_the_current_version(media_store: MediaStore, tmp_path: Path) -> None:
+    """Where a store gives a local file, it is the object as it is now, after every write."""
+    media_store.put_bytes(TRACK, DATA, content_type="audio/ogg")
+    path = media_store.local_path(TRACK)
+    if path is None:
+        pytest.skip("a remote store has no local files")
+    assert path.read_bytes() == DATA
+    assert b"".join(media_store.read_range(TRACK, 0, len(DATA) - 1)) == DATA
+    media_store.put_file(TRACK, a_file(tmp_path, b"replaced"), content_type="audio/ogg")
+    replaced = media_store.local_path(TRACK)
+    assert replaced is not None and replaced.read_bytes() == b"replaced"
+    stored = media_store.stat(TRACK)
+    assert stored is not None and stored.size == len(b"replaced")
 
 
 def test_local_path_is_the_file(tmp_path: Path) -> None:

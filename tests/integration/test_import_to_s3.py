@@ -50,7 +50,10 @@ def test_import_stores_renditions_in_s3(services: Services) -> None:
         stored = services.media.stat(rendition.path)
         assert stored is not None
         assert stored.size == rendition.size_bytes
-        assert services.media.local_path(rendition.path) is None
+        # Served from the edge's disk cache, filled from the bucket on first use.
+        cached = services.media.local_path(rendition.path)
+        assert cached is not None and cached.is_relative_to(services.settings.data_dir)
+        assert cached.stat().st_size == rendition.size_bytes
         head = b"".join(services.media.read_range(rendition.path, 0, 3))
         assert head == b"OggS"
     cover = services.catalog.get_track(track_id).cover_art_path

@@ -17,6 +17,7 @@ from encore.api.fast_path import DocumentFastPath, StreamFastPath
 from encore.api.middleware import BodySizeLimit, Metrics
 from encore.bootstrap import Services
 from encore.catalog.routes import router as catalog_router
+from encore.streaming.edge import AudioEdge, AudioEdgeMount
 from encore.streaming.routes import router as streaming_router
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,11 @@ def create_app(services: Services) -> FastAPI:
     async def metrics(_: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-    # Outermost last: metrics see every answer, the body limit and the fast path included.
+    # Outermost last: metrics see every answer, the body limit and the fast paths included.
+    # The audio edge sits in front of the router, which it does not need.
+    app.add_middleware(
+        AudioEdgeMount, edge=AudioEdge(media=services.media, signer=services.url_signer)
+    )
     app.add_middleware(
         DocumentFastPath,
         documents=services.documents,
