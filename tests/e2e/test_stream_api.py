@@ -254,3 +254,24 @@ def test_stream_urls_point_at_the_listeners_region_and_fail_over(
         assert origin(swede) == "https://us1.cdn.test"
         services.origins.mark_up("https://eu1.cdn.test")
         assert origin(swede) == "https://eu1.cdn.test"
+
+
+def test_the_stream_url_plays_from_the_edge_and_only_as_signed(
+    client: TestClient, services: Services, listener: Listener, tracks: Tracks
+) -> None:
+    track = tracks.lossless
+    audio = bytes(range(256)) * 64
+    services.media.put_bytes(
+        f"audio/{track[:2]}/{track[2:4]}/{track}/96.ogg", audio, content_type="audio/ogg"
+    )
+    url = urlsplit(_stream(client, listener, track, "normal").json()["stream_url"])
+    whole = client.get(f"{url.path}?{url.query}")
+    assert whole.status_code == 200
+    assert whole.content == audio
+    assert whole.headers["content-type"] == "audio/ogg"
+    ranged = client.get(f"{url.path}?{url.query}", headers={"Range": "bytes=100-199"})
+    assert ranged.status_code == 206
+    assert ranged.content == audio[100:200]
+    other_rung = url.path.replace("/96.ogg", "/320.ogg")
+    assert client.get(f"{other_rung}?{url.query}").status_code == 403
+    assert client.get(url.path).status_code == 403
