@@ -69,7 +69,9 @@ def _run_as_root_options() -> str:
 
 
 @contextmanager
-def _running(config: Path, state_dir: Path, port: int, environment: dict[str, str]) -> Iterator[RunningNginx]:
+def _running(
+    config: Path, state_dir: Path, port: int, environment: dict[str, str]
+) -> Iterator[RunningNginx]:
     program = nginx_program()
     arguments = [program, "-c", str(config), "-g", f"daemon off;{_run_as_root_options()}"]
     process = subprocess.Popen(
