@@ -35,6 +35,7 @@ from encore.streaming.signing import UrlSigner
 
 if TYPE_CHECKING:
     from encore.catalog.importer import AudioImporter
+    from encore.streaming.precache import PreCache
 
 log = logging.getLogger(__name__)
 
@@ -185,4 +186,18 @@ def make_importer(services: Services) -> "AudioImporter":
         media=services.media,
         scratch_dir=services.settings.data_dir / "scratch",
         on_change=services.catalog.changed,
+    )
+
+
+def make_precache(services: Services) -> "PreCache":
+    """Edge pre-warming: what is popular where, fetched through the edge over HTTP."""
+    from encore.adapters.edge_warmer import HttpEdgeWarmer
+    from encore.adapters.sql.popularity import SqlPopularity
+    from encore.streaming.precache import PreCache
+
+    return PreCache(
+        popularity=SqlPopularity(services.engine),
+        signer=services.url_signer,
+        origins=services.origins,
+        warmer=HttpEdgeWarmer(),
     )

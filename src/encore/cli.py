@@ -231,6 +231,42 @@ def edge_keys(data: DataDir = None) -> None:
     typer.echo(",".join(stream_signing_keys(_settings(data_dir=data))))
 
 
+@edge_app.command("warm")
+def edge_warm(
+    region: Annotated[str, typer.Option(help="The region to warm: us, eu or asia.")],
+    origin: Annotated[
+        list[str] | None,
+        typer.Option(help="Edge origin to warm (repeatable; default: the region's cdn_origins)."),
+    ] = None,
+    top: Annotated[int, typer.Option(min=1, max=100_000, help="Most played tracks.")] = 200,
+    days: Annotated[int, typer.Option(min=1, max=365, help="Over this many days.")] = 7,
+    playlists: Annotated[int, typer.Option(min=0, max=10_000, help="Most followed.")] = 20,
+    per_playlist: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    data: DataDir = None,
+) -> None:
+    """Fetch what a region is about to play (its most played tracks of the week and the heads
+    of the most followed playlists, at normal, high and very high) through its edge origins."""
+    from encore.bootstrap import make_precache
+
+    with _services(data) as services:
+        precache = make_precache(services)
+        plan = _domain(
+            lambda: precache.plan(
+                region, top_tracks=top, days=days, playlists=playlists, per_playlist=per_playlist
+            )
+        )
+        out.print(f"{len(plan.track_ids)} tracks, {len(plan.keys)} files to warm in {region}")
+        report = _domain(lambda: precache.warm(plan, origins=origin or ()))
+    for failure in report.failed[:20]:
+        err.print(f"[yellow]{failure.url.split('?')[0]}[/yellow]: {failure.detail}")
+    out.print(
+        f"Warmed {len(report.results) - len(report.failed)} of {len(report.results)} fetches "
+        f"({report.bytes / 1e6:.1f} MB) through {', '.join(report.origins)}"
+    )
+    if report.results and len(report.failed) == len(report.results):
+        raise typer.Exit(1)
+
+
 def main() -> None:
     app(prog_name="encore")
 

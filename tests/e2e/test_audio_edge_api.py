@@ -2,9 +2,6 @@
 
 import http.client
 import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +17,7 @@ from encore.cli import app as cli
 from encore.keys import derive_key
 from encore.streaming.paths import audio_path
 from encore.streaming.signing import UrlSigner
+from tests.e2e.running import running_encore
 
 TRACK = "AbCdEfGhIjKlMnOpQrStUv"
 PATH = audio_path(TRACK, "96.ogg")
@@ -124,38 +122,13 @@ def test_edge_keys_prints_what_nginx_needs(tmp_path: Path) -> None:
 # --- a real server: the bytes on the wire, raw paths as sent ---------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, UrlSigner, Path]]:
     data = tmp_path_factory.mktemp("edge-server")
     LocalMediaStore(data / "media").put_bytes(PATH[1:], DATA, content_type="audio/ogg")
     keys = CliRunner().invoke(cli, ["edge", "keys", "--data", str(data)]).output.strip()
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "encore", "serve", "--data", str(data), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "ENCORE_DATA": ""},
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.1)
+    with running_encore(data) as port:
         yield port, UrlSigner(keys.split(","), ttl_s=3600), data
-    finally:
-        process.terminate()
-        process.communicate(timeout=10)
 
 
 def raw_get(
