@@ -184,8 +184,10 @@ def demo(
         options = replace(options, jobs=jobs)
     with _services(data) as services:
         builder = Demo(services, out)
-        fresh = builder.built_with() is None and not builder.started()
-        if first_start and fresh and services.accounts.list_accounts(limit=1):
+        built = builder.built_with()
+        if first_start and built is not None:
+            options = built  # a first start only reminds of the demo that is there
+        elif first_start and not builder.started() and services.accounts.list_accounts(limit=1):
             out.print("This instance has accounts already; not adding the demo to it.")
             return
         try:

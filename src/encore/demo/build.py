@@ -165,6 +165,8 @@ class Demo:
             try:
                 self._record(missing, scratch, find_ffmpeg(), jobs)
                 known.update(self._import(missing, scratch, jobs))
+            except (RuntimeError, OSError) as error:
+                raise DemoFailed(str(error)) from error
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
         for piece in pieces:

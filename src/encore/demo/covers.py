@@ -82,22 +82,11 @@ def draw_cover(album_index: int, ffmpeg: Path) -> bytes:
 
 
 def _picture(source: str, ffmpeg: Path) -> bytes:
-    done = subprocess.run(  # noqa: S603  # our executable and our own arguments
-        [
-            str(ffmpeg),
-            *("-nostdin", "-hide_banner", "-loglevel", "error"),
-            *("-f", "lavfi", "-i", source),
-            *("-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"),
-        ],
-        capture_output=True,
-        timeout=_TIMEOUT_S,
-        check=False,
-    )
-    expected = SIZE * SIZE * 3
-    if done.returncode != 0 or len(done.stdout) != expected:
-        message = done.stderr.decode("utf-8", "replace").strip()
-        raise RuntimeError(f"ffmpeg could not draw a cover: {message or 'no picture'}")
-    return done.stdout
+    args = ["-f", "lavfi", "-i", source, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24"]
+    picture = _ffmpeg(ffmpeg, [*args, "pipe:1"], b"")
+    if len(picture) != SIZE * SIZE * 3:
+        raise RuntimeError("ffmpeg could not draw a cover: no picture")
+    return picture
 
 
 def _letter(pixels: bytearray, release: Release) -> None:
@@ -150,20 +139,27 @@ def _fitted(title: str, room: int) -> list[str]:
 
 
 def _jpeg(pixels: bytes, ffmpeg: Path) -> bytes:
-    done = subprocess.run(  # noqa: S603  # our executable and our own arguments
-        [
-            str(ffmpeg),
-            *("-nostdin", "-hide_banner", "-loglevel", "error"),
-            *("-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{SIZE}x{SIZE}", "-i", "pipe:0"),
-            *("-frames:v", "1", "-q:v", "3", "-fflags", "+bitexact", "-flags", "+bitexact"),
-            *("-c:v", "mjpeg", "-f", "image2pipe", "pipe:1"),
-        ],
-        input=pixels,
-        capture_output=True,
-        timeout=_TIMEOUT_S,
-        check=False,
-    )
-    if done.returncode != 0 or not done.stdout.startswith(b"\xff\xd8"):
+    args = ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{SIZE}x{SIZE}", "-i", "pipe:0"]
+    args += ["-frames:v", "1", "-q:v", "3", "-fflags", "+bitexact", "-flags", "+bitexact"]
+    jpeg = _ffmpeg(ffmpeg, [*args, "-c:v", "mjpeg", "-f", "image2pipe", "pipe:1"], pixels)
+    if not jpeg.startswith(b"\xff\xd8"):
+        raise RuntimeError("ffmpeg could not encode a cover: no JPEG")
+    return jpeg
+
+
+def _ffmpeg(ffmpeg: Path, args: list[str], stdin: bytes) -> bytes:
+    """What ffmpeg writes to its standard output; a failure raises `RuntimeError`."""
+    try:
+        done = subprocess.run(  # noqa: S603  # our executable and our own arguments
+            [str(ffmpeg), "-nostdin", "-hide_banner", "-loglevel", "error", *args],
+            input=stdin,
+            capture_output=True,
+            timeout=_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise RuntimeError(f"ffmpeg could not draw a cover: {error}") from error
+    if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip()
-        raise RuntimeError(f"ffmpeg could not encode a cover: {message or 'no JPEG'}")
+        raise RuntimeError(f"ffmpeg could not draw a cover: {message}")
     return done.stdout

@@ -26,7 +26,7 @@ def record(piece: PieceSpec, score: Score, cover: bytes, target: Path, ffmpeg: P
     partial = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
     source = f"aevalsrc=exprs='{expression(score)}':s={SYNTH_RATE}:d={score.duration_s:.3f}"
     try:
-        done = subprocess.run(  # noqa: S603  # our executable and our own arguments
+        _run(
             [
                 str(ffmpeg),
                 *("-nostdin", "-hide_banner", "-loglevel", "error", "-y"),
@@ -36,18 +36,24 @@ def record(piece: PieceSpec, score: Score, cover: bytes, target: Path, ffmpeg: P
                 *("-fflags", "+bitexact", "-flags:a", "+bitexact", "-f", "flac"),
                 f"file:{partial}",
             ],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=_TIMEOUT_S,
-            check=False,
+            piece,
         )
-        if done.returncode != 0:
-            message = done.stderr.decode("utf-8", "replace").strip()
-            raise RuntimeError(f"ffmpeg could not record {piece.title!r}: {message}")
         _tag(partial, piece, cover)
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _run(args: list[str], piece: PieceSpec) -> None:
+    try:
+        done = subprocess.run(  # noqa: S603  # our executable and our own arguments
+            args, stdin=subprocess.DEVNULL, capture_output=True, timeout=_TIMEOUT_S, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise RuntimeError(f"ffmpeg could not record {piece.title!r}: {error}") from error
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip()
+        raise RuntimeError(f"ffmpeg could not record {piece.title!r}: {message}")
 
 
 def _tag(path: Path, piece: PieceSpec, cover: bytes) -> None:
