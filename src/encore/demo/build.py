@@ -10,40 +10,35 @@ remember which track each piece became. `demo/ready.json` marks a finished demo.
 import json
 import os
 import random
-import secrets
 import shutil
-import string
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from encore.accounts.model import Plan, User
 from encore.bootstrap import Services, make_importer
 from encore.catalog.feed import FeedImporter
 from encore.catalog.importer import Summary
 from encore.catalog.model import ExternalKind, Track
 from encore.catalog.service import CatalogChange
 from encore.demo import catalog, covers, listeners, music, recording
+from encore.demo.accounts import DEMO_USERS, Credentials, demo_users, synthetic_listeners
 from encore.demo.repertoire import PieceSpec, all_pieces
 from encore.history.model import Listen
-from encore.ids import new_id
 from encore.import_progress import FeedProgressBar, ImportProgressBar
 
 SEED = 2026
 PIECES_NAMESPACE = "demo:pieces"
-DEMO_DOMAIN = "demo.encore"
 # The piece licensed only in these countries: not in the free demo user's.
 BLOCKED_PIECE = 1
 LICENSED_IN = frozenset({"US", "CA", "GB", "IE", "AU"})
 # One catalog track in this many is licensed in a few countries only.
 RESTRICTED_EVERY = 40
-# An account that can never sign in: no Argon2 hash ever equals this.
-NO_PASSWORD = "!demo-listener"  # noqa: S105  # a marker, not a password
 HISTORY_CHUNK = 5_000
 # How popular each album's pieces are (before a little per-track variation).
 ALBUM_POPULARITY = (74, 80, 77, 62, 68, 71)
@@ -71,9 +66,9 @@ class DemoOptions:
 
 
 @dataclass(frozen=True, slots=True)
-class DemoUser:
+class SignIn:
     email: str
-    password: str | None  # None when an earlier run made the account and its password is lost
+    password: str | None  # None when the account existed before the demo made its password
     plan: str
     country: str
 
@@ -85,7 +80,7 @@ class DemoReport:
     catalog_tracks: int
     listeners: int
     listens_added: int
-    users: tuple[DemoUser, ...]
+    users: tuple[SignIn, ...]
     blocked_track: str | None  # "'Title' by Artist"
     licensed_in: tuple[str, ...]
 
@@ -97,13 +92,6 @@ class _Person:
     listener: listeners.Listener
     genres: tuple[str, ...] = ()
     keen: bool = False
-
-
-# The accounts whose passwords the demo prints: key, name, plan, country, favourite genres.
-DEMO_USERS = (
-    ("free", "Free Demo", Plan.FREE, "DE", ("Folk", "Ambient", "Lo-Fi")),
-    ("premium", "Premium Demo", Plan.PREMIUM, "US", ("Synthwave", "Techno", "Chiptune")),
-)
 
 
 class Demo:
@@ -118,6 +106,7 @@ class Demo:
         self._console = console
         self._clock = clock
         self._dir = services.settings.data_dir / "demo"
+        self._credentials = Credentials(self._dir / "credentials.json")
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -144,8 +133,14 @@ class Demo:
         piece_ids = self._pieces(pieces, options.jobs)
         catalog_ids = self._catalog(options.catalog_size)
         self._license(pieces, piece_ids, catalog_ids)
-        people = self._accounts(options.listeners)
-        added = self._history(people, {**piece_ids, **catalog_ids}, piece_ids, options.weeks)
+        people = [
+            _Person(listeners.Listener(demo.key, user.id, user.country), demo.genres, keen=True)
+            for demo, user in demo_users(self._services, self._credentials)
+        ]
+        people += map(
+            _Person, synthetic_listeners(self._services, options.listeners, self._clock())
+        )
+        added = self._history(people, catalog_ids, piece_ids, options.weeks)
         merged = options if built is None else _larger(options, built)
         state = {"options": asdict(merged), "built_at": self._clock().isoformat()}
         (self._dir / "ready.json").write_text(json.dumps(state, indent=2), encoding="utf-8")
@@ -251,59 +246,10 @@ class Demo:
                 CatalogChange(track_ids=tuple(track.id for track in changed))
             )
 
-    def _accounts(self, count: int) -> list[_Person]:
-        """The demo users and the synthetic listeners, made where missing."""
-        people: list[_Person] = []
-        saved = self._credentials()
-        for key, name, plan, country, genres in DEMO_USERS:
-            email = f"{key}@{DEMO_DOMAIN}"
-            with self._services.uow(readonly=True) as uow:
-                user = uow.users.get_by_email(email)
-            if user is None:
-                saved[email] = _password()
-                self._save_credentials(saved)
-                account = self._services.accounts.add_user(
-                    email=email,
-                    password=saved[email],
-                    country=country,
-                    display_name=name,
-                    plan=plan,
-                )
-                user = account.user
-            listener = listeners.Listener(key=key, user_id=user.id, country=user.country)
-            people.append(_Person(listener, genres, keen=True))
-        countries = list(listeners.COUNTRIES)
-        weights = [weight for _, weight in listeners.COUNTRIES.values()]
-        now = self._clock()
-        with self._services.uow() as uow:
-            for number in range(count):
-                key = f"listener-{number:03d}"
-                email = f"{key}@{DEMO_DOMAIN}"
-                user = uow.users.get_by_email(email)
-                if user is None:
-                    rng = _rng(f"account:{key}")
-                    initial = rng.choice(string.ascii_uppercase)
-                    user = User(
-                        id=new_id(),
-                        email=email,
-                        password_hash=NO_PASSWORD,
-                        display_name=f"{rng.choice(catalog.FIRST_NAMES)} {initial}.",
-                        country=rng.choices(countries, weights=weights)[0],
-                        plan=Plan.PREMIUM if rng.random() < 0.35 else Plan.FREE,
-                        is_admin=False,
-                        created_at=now - timedelta(days=rng.randint(60, 900)),
-                    )
-                    # Straight into the repository: these accounts have no password to hash.
-                    uow.users.add(user)
-                listener = listeners.Listener(key=key, user_id=user.id, country=user.country)
-                people.append(_Person(listener))
-            uow.commit()
-        return people
-
     def _history(
         self,
         people: Sequence[_Person],
-        track_ids: dict[str, str],
+        catalog_ids: dict[str, str],
         piece_ids: dict[str, str],
         weeks: int,
     ) -> int:
@@ -315,24 +261,27 @@ class Demo:
                 for person in people
                 if not uow.history.recent(person.listener.user_id, limit=1)
             ]
-            tracks = uow.tracks.get_many(set(track_ids.values()))
+            tracks = uow.tracks.get_many({*catalog_ids.values(), *piece_ids.values()})
         if not fresh or not tracks:
             return 0
         library = listeners.Library([_pool_track(track) for track in tracks.values()])
-        streamable = {tracks[i].artist_ids[0] for i in piece_ids.values() if i in tracks}
+        # The streamable artists of each genre: the demo users' favourites, so what they see plays.
+        streamable: dict[str, set[str]] = defaultdict(set)
+        for piece in all_pieces():
+            if piece.isrc in piece_ids and piece_ids[piece.isrc] in tracks:
+                streamable[piece.genre].add(tracks[piece_ids[piece.isrc]].artist_ids[0])
         end = self._clock()
         added = 0
         with _bar(self._console, "Listening") as bar:
             task = bar.add_task("", total=len(fresh))
             batch: list[Listen] = []
             for person in fresh:
-                # The demo users favour the streamable artists, so that what they see plays.
                 taste = listeners.taste_of(
                     person.listener,
                     library,
                     seed=SEED,
                     genres=[genre for genre in person.genres if genre in library.genres],
-                    favourites=sorted(streamable) if person.genres else (),
+                    favourites=sorted(a for genre in person.genres for a in streamable[genre]),
                     keen=person.keen,
                 )
                 batch += listeners.history(
@@ -356,11 +305,11 @@ class Demo:
     def _report(
         self, options: DemoOptions, *, already_built: bool, listens_added: int
     ) -> DemoReport:
-        saved = self._credentials()
-        users = []
-        for key, _, plan, country, _ in DEMO_USERS:
-            email = f"{key}@{DEMO_DOMAIN}"
-            users.append(DemoUser(email, saved.get(email), plan.value, country))
+        saved = self._credentials.load()
+        users = [
+            SignIn(demo.email, saved.get(demo.email), demo.plan.value, demo.country)
+            for demo in DEMO_USERS
+        ]
         pieces = all_pieces()[: options.pieces]
         blocked = pieces[min(BLOCKED_PIECE, len(pieces) - 1)] if pieces else None
         return DemoReport(
@@ -375,21 +324,6 @@ class Demo:
             else None,
             licensed_in=tuple(sorted(LICENSED_IN)),
         )
-
-    def _credentials(self) -> dict[str, str]:
-        try:
-            saved = json.loads((self._dir / "credentials.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return {str(k): str(v) for k, v in saved.items()} if isinstance(saved, dict) else {}
-
-    def _save_credentials(self, saved: dict[str, str]) -> None:
-        self._dir.mkdir(parents=True, exist_ok=True)
-        path = self._dir / "credentials.json"
-        # Only the instance's owner may read the demo users' passwords.
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            json.dump(saved, handle, indent=2)
 
 
 def _pool_track(track: Track) -> listeners.PoolTrack:
@@ -409,11 +343,6 @@ def _popularity(piece: PieceSpec) -> int:
     rng = _rng(f"popularity:{piece.isrc}")
     base = ALBUM_POPULARITY[piece.album_index % len(ALBUM_POPULARITY)]
     return max(0, min(100, base - 3 * (piece.track_number - 1) + rng.randint(-4, 4)))
-
-
-def _password() -> str:
-    alphabet = string.ascii_lowercase + string.digits
-    return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3))
 
 
 def _larger(a: DemoOptions, b: DemoOptions) -> DemoOptions:
