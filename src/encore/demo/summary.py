@@ -14,11 +14,12 @@ def print_report(console: Console, report: DemoReport, settings: Settings) -> No
     else:
         console.print("[bold green]The demo is ready.[/bold green]")
     console.print(
-        f"  {report.pieces} pieces to play, each with its bitrate ladder, preview and cover art\n"
+        f"  {_count(report.pieces, 'piece')} to play, each with its bitrate ladder, preview and "
+        "cover art\n"
         f"  {report.catalog_tracks:,} more tracks known by their metadata only (searchable, "
         "not playable)\n"
-        f"  {report.listeners} synthetic listeners and the demo users with weeks of listening "
-        "history"
+        f"  {_count(report.listeners, 'synthetic listener')} and the demo users, with weeks "
+        "of listening history"
         + (f" ({report.listens_added:,} listens added now)" if report.listens_added else "")
     )
     table = Table("email", "password", "plan", "country", title="Sign in as")
@@ -43,3 +44,7 @@ def print_report(console: Console, report: DemoReport, settings: Settings) -> No
     console.print(
         f"Serve it with [bold]make run[/bold] (or [bold]encore serve[/bold]), then open {url}/docs"
     )
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number:,} {thing}{'' if number == 1 else 's'}"
