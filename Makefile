@@ -10,7 +10,9 @@ PORT ?= 8080
 
 .PHONY: run test lint typecheck unit bench clean
 
+# On first start (no accounts yet, or a demo left unfinished) the demo is built before serving.
 run: $(STAMP)
+	ENCORE_HOST=$(HOST) ENCORE_PORT=$(PORT) $(BIN)/encore demo --data $(DATA) --first-start
 	$(BIN)/encore serve --data $(DATA) --host $(HOST) --port $(PORT)
 
 test: $(STAMP) lint typecheck

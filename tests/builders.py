@@ -17,6 +17,7 @@ from encore.accounts.model import (
     User,
 )
 from encore.catalog.model import Album, AlbumType, Artist, Quality, Rendition, Track
+from encore.history.model import Listen
 from encore.ids import new_id
 
 # Microseconds on purpose: they must survive a round trip.
@@ -119,3 +120,16 @@ def make_rendition(*, track_id: str, quality: Quality, **overrides: Any) -> Rend
         created_at=NOW,
     )
     return replace(rendition, **overrides)
+
+
+def make_listen(*, user_id: str, track_id: str, **overrides: Any) -> Listen:
+    listen = Listen(
+        event_id=new_id(),
+        user_id=user_id,
+        track_id=track_id,
+        listened_at=NOW,
+        duration_played_ms=215_000,
+        completed=True,
+        received_at=NOW + timedelta(seconds=3),
+    )
+    return replace(listen, **overrides)

@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -159,6 +160,64 @@ def import_(
     if not summary.succeeded:
         err.print("[red]Nothing could be imported.[/red]")
         raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    data: DataDir = None,
+    pieces: Annotated[
+        int, typer.Option(min=0, max=36, help="Short pieces of music to compose and import.")
+    ] = 36,
+    listeners: Annotated[
+        int, typer.Option(min=0, max=10_000, help="Synthetic listeners with a history.")
+    ] = 200,
+    catalog_size: Annotated[
+        int, typer.Option(min=0, max=100_000, help="Tracks in the metadata-only catalog.")
+    ] = 3_000,
+    weeks: Annotated[int, typer.Option(min=1, max=52, help="Weeks of listening history.")] = 8,
+    jobs: Annotated[
+        int | None, typer.Option(min=1, max=256, help="Pieces made at once (default: cores).")
+    ] = None,
+    first_start: Annotated[
+        bool,
+        typer.Option(
+            "--first-start",
+            help="Only if this instance has no accounts yet (or holds an unfinished demo): "
+            "what `make run` does before serving.",
+        ),
+    ] = False,
+) -> None:
+    """Build a ready-to-play demo: composed music with cover art, a larger catalog, demo users
+    and weeks of listening history. Running it again adds only what is missing."""
+    from encore.demo.build import Demo, DemoFailed, DemoOptions
+    from encore.demo.summary import print_report
+
+    options = DemoOptions(
+        pieces=pieces, listeners=listeners, catalog_size=catalog_size, weeks=weeks
+    )
+    if jobs is not None:
+        options = replace(options, jobs=jobs)
+    with _services(data) as services:
+        builder = Demo(services, out)
+        built = builder.built_with()
+        if first_start and built is not None:
+            options = built  # a first start only reminds of the demo that is there
+        elif first_start and not builder.started() and services.accounts.list_accounts(limit=1):
+            out.print("This instance has accounts already; not adding the demo to it.")
+            return
+        try:
+            report = builder.build(options)
+        except DemoFailed as error:
+            err.print(f"[red]The demo could not be built:[/red] {error}")
+            err.print("What was finished is kept; run the same command again to go on.")
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            err.print(
+                "[yellow]Interrupted.[/yellow] What was finished is kept; run the same command "
+                "again to go on from there."
+            )
+            raise typer.Exit(130) from None
+        print_report(out, report, services.settings)
 
 
 @app.command()

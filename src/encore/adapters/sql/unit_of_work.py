@@ -25,6 +25,7 @@ from encore.adapters.sql.catalog import (
     SqlTrackRepository,
 )
 from encore.adapters.sql.engine import READONLY
+from encore.adapters.sql.history import SqlHistoryStore
 
 
 class SqlUnitOfWork:
@@ -38,6 +39,7 @@ class SqlUnitOfWork:
     renditions: SqlRenditionRepository
     import_sources: SqlImportSourceRepository
     external_ids: SqlExternalIdRepository
+    history: SqlHistoryStore
 
     def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
         self._engine = engine
@@ -60,6 +62,7 @@ class SqlUnitOfWork:
         self.renditions = SqlRenditionRepository(connection)
         self.import_sources = SqlImportSourceRepository(connection)
         self.external_ids = SqlExternalIdRepository(connection)
+        self.history = SqlHistoryStore(connection)
         return self
 
     def __exit__(

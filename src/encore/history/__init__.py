@@ -1,0 +1,1 @@
+"""Listening history: what each listener played, when, and how much of it."""

@@ -1,0 +1,191 @@
+"""`encore demo`, run small as a user would: music that plays, a catalog, accounts that sign in
+with the printed passwords, a history with structure, and a re-run that adds nothing."""
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from encore.bootstrap import Services, bootstrap
+from encore.catalog.model import ExternalKind, Quality
+from encore.cli import app
+from encore.config import load_settings
+from encore.demo import catalog
+from encore.demo.build import PIECES_NAMESPACE
+from encore.demo.repertoire import all_pieces
+from encore.errors import NotAuthenticated
+from encore.history.model import Listen
+from tests.e2e.conftest import FAST_PASSWORDS
+
+runner = CliRunner()
+PIECES, LISTENERS, CATALOG, WEEKS = 2, 8, 150, 3
+SMALL = ["--pieces", str(PIECES), "--listeners", str(LISTENERS)]
+SMALL += ["--catalog-size", str(CATALOG), "--weeks", str(WEEKS)]
+
+
+pytestmark = pytest.mark.slow
+
+
+def _cli(*args: str) -> Result:
+    return runner.invoke(app, list(args), env={"COLUMNS": "200"})
+
+
+def _demo(data: Path, *args: str) -> str:
+    result = _cli("demo", "--data", str(data), *args)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _passwords(output: str) -> dict[str, str]:
+    pattern = r"(\w+@demo\.encore)\s*│\s*([a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4})"
+    return dict(re.findall(pattern, output))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    data = tmp_path_factory.mktemp("demo")
+    return data, _demo(data, *SMALL)
+
+
+@pytest.fixture
+def services(built: tuple[Path, str]) -> Iterator[Services]:
+    made = bootstrap(load_settings(data_dir=built[0]), passwords=FAST_PASSWORDS)
+    yield made
+    made.close()
+
+
+def _history(services: Services, email: str) -> list[Listen]:
+    with services.uow(readonly=True) as uow:
+        user = uow.users.get_by_email(email)
+        assert user is not None
+        return list(uow.history.recent(user.id, limit=100_000))
+
+
+def test_the_pieces_play_with_every_rendition_and_a_cover(services: Services) -> None:
+    with services.uow(readonly=True) as uow:
+        pieces = uow.external_ids.in_namespace(PIECES_NAMESPACE, ExternalKind.TRACK)
+        assert sorted(pieces) == sorted(piece.isrc for piece in all_pieces()[:PIECES])
+        for isrc, track_id in pieces.items():
+            track = uow.tracks.get(track_id)
+            assert track is not None and track.isrc == isrc and track.popularity > 0
+            renditions = uow.renditions.list_for_track(track_id)
+            assert {r.quality for r in renditions} == set(Quality)
+            for rendition in renditions:
+                stored = services.media.stat(rendition.path)
+                assert stored is not None and stored.size == rendition.size_bytes
+            album = uow.albums.get(track.album_id)
+            assert album is not None and album.cover_art_path is not None
+            assert services.media.stat(album.cover_art_path) is not None
+
+
+def test_the_catalog_is_metadata_only(services: Services) -> None:
+    with services.uow(readonly=True) as uow:
+        ids = uow.external_ids.in_namespace(catalog.NAMESPACE, ExternalKind.TRACK)
+        assert len(ids) == CATALOG
+        tracks = uow.tracks.get_many(set(ids.values()))
+        assert all(
+            not uow.renditions.list_for_track(track_id) for track_id in list(ids.values())[:20]
+        )
+    assert all(track.genres and track.duration_ms > 0 for track in tracks.values())
+
+
+def test_the_printed_credentials_sign_in(built: tuple[Path, str], services: Services) -> None:
+    found = _passwords(built[1])
+    assert set(found) == {"free@demo.encore", "premium@demo.encore"}
+    expected = (("free@demo.encore", "free", "DE"), ("premium@demo.encore", "premium", "US"))
+    for email, plan, country in expected:
+        tokens = services.accounts.sign_in(email=email, password=found[email])
+        user_id = services.access_tokens.verify(tokens.access_token).user_id
+        account = services.accounts.get_account(user_id)
+        assert (account.user.plan.value, account.user.country) == (plan, country)
+    # The synthetic listeners are real accounts, but nobody can sign in as them.
+    with services.uow(readonly=True) as uow:
+        assert uow.users.count() == 2 + LISTENERS
+    with pytest.raises(NotAuthenticated):
+        services.accounts.sign_in(email="listener-000@demo.encore", password="!demo-listener")
+
+
+def test_one_piece_is_blocked_where_the_free_user_lives(
+    built: tuple[Path, str], services: Services
+) -> None:
+    blocked = all_pieces()[1]
+    assert f"'{blocked.title}' by {blocked.artists[0]} is licensed only in" in built[1]
+    with services.uow(readonly=True) as uow:
+        track_id = uow.external_ids.in_namespace(PIECES_NAMESPACE, ExternalKind.TRACK)[blocked.isrc]
+        track = uow.tracks.get(track_id)
+    assert track is not None
+    assert not track.is_available_in("DE") and track.is_available_in("US")
+    assert all(listen.track_id != track_id for listen in _history(services, "free@demo.encore"))
+
+
+def test_histories_have_structure(services: Services) -> None:
+    listens = _history(services, "premium@demo.encore")
+    assert len(listens) > 100
+    times = [listen.listened_at for listen in listens]
+    assert max(times) - min(times) > timedelta(weeks=WEEKS - 1)
+    assert any(listen.skipped for listen in listens)
+    assert any(listen.completed for listen in listens)
+    plays = Counter(listen.track_id for listen in listens)
+    assert plays.most_common(1)[0][1] >= 3  # repeats
+    with services.uow(readonly=True) as uow:
+        tracks = uow.tracks.get_many(set(plays))
+        pieces = set(uow.external_ids.in_namespace(PIECES_NAMESPACE, ExternalKind.TRACK).values())
+    by_artist = Counter(tracks[listen.track_id].artist_ids[0] for listen in listens)
+    # A few favourite artists take most of the listening.
+    top = sum(count for _, count in by_artist.most_common(3))
+    assert top > 0.4 * len(listens)
+    assert set(plays) & pieces and set(plays) - pieces  # streamable and metadata-only alike
+    everyone = [_history(services, f"listener-{n:03d}@demo.encore") for n in range(LISTENERS)]
+    assert sum(map(len, everyone)) > 10 * LISTENERS
+
+
+def test_running_it_again_adds_nothing(built: tuple[Path, str], services: Services) -> None:
+    data = built[0]
+    before = _history(services, "free@demo.encore")
+    output = _demo(data, *SMALL)
+    assert "already" in output
+    assert _passwords(output) == _passwords(built[1])
+    # Forced past the marker, every step finds its work done.
+    (data / "demo" / "ready.json").unlink()
+    _demo(data, *SMALL)
+    with services.uow(readonly=True) as uow:
+        assert uow.users.count() == 2 + LISTENERS
+        assert len(uow.external_ids.in_namespace(catalog.NAMESPACE, ExternalKind.TRACK)) == CATALOG
+    assert _history(services, "free@demo.encore") == before
+
+
+def test_a_larger_demo_tops_up(built: tuple[Path, str], services: Services) -> None:
+    data = built[0]
+    before = _history(services, "listener-000@demo.encore")
+    _demo(
+        data,
+        "--pieces",
+        str(PIECES),
+        "--listeners",
+        str(LISTENERS + 2),
+        "--catalog-size",
+        str(CATALOG + 30),
+    )
+    with services.uow(readonly=True) as uow:
+        assert uow.users.count() == 4 + LISTENERS
+        assert (
+            len(uow.external_ids.in_namespace(catalog.NAMESPACE, ExternalKind.TRACK))
+            == CATALOG + 30
+        )
+    assert _history(services, "listener-000@demo.encore") == before
+    assert _history(services, f"listener-{LISTENERS + 1:03d}@demo.encore")
+
+
+def test_first_start_leaves_an_instance_in_use_alone(tmp_path: Path) -> None:
+    result = _cli(
+        "users", "add", "ada@example.com", "--password", "correct horse", "--data", str(tmp_path)
+    )
+    assert result.exit_code == 0, result.output
+    output = _demo(tmp_path, "--first-start", *SMALL)
+    assert "accounts already" in output
+    assert not (tmp_path / "demo").exists()
