@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from encore.bootstrap import Services, make_importer
 from encore.catalog.feed import FeedImporter
-from encore.catalog.importer import Summary
+from encore.catalog.import_summary import Summary
 from encore.catalog.model import ExternalKind, Track
 from encore.catalog.service import CatalogChange
 from encore.demo import catalog, covers, listeners, music, recording
