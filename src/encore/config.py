@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -92,6 +92,13 @@ class Settings(BaseSettings):
                     "no commas and no surrounding spaces"
                 )
         return keys
+
+    @model_validator(mode="after")
+    def _documents_outlived_by_their_urls(self) -> "Settings":
+        # Cached catalog documents carry signed preview URLs: they must expire well before those.
+        if self.catalog_cache_ttl_s * 2 > self.stream_url_ttl_s:
+            raise ValueError("catalog_cache_ttl_s must be at most half of stream_url_ttl_s")
+        return self
 
     @property
     def sqlalchemy_url(self) -> str:

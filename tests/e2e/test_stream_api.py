@@ -275,3 +275,25 @@ def test_the_stream_url_plays_from_the_edge_and_only_as_signed(
     other_rung = url.path.replace("/96.ogg", "/320.ogg")
     assert client.get(f"{other_rung}?{url.query}").status_code == 403
     assert client.get(url.path).status_code == 403
+
+
+def test_track_documents_say_what_plays_and_carry_a_playable_preview(
+    client: TestClient, services: Services, listener: Listener, tracks: Tracks
+) -> None:
+    track = tracks.lossy
+    clip = b"OggS preview bytes" * 100
+    services.media.put_bytes(
+        f"audio/{track[:2]}/{track[2:4]}/{track}/preview.ogg", clip, content_type="audio/ogg"
+    )
+    document = client.get(f"/api/v1/tracks/{track}", headers=listener.auth).json()
+    assert document["streamable"] is True
+    assert document["qualities"] == ["low", "normal", "high", "very_high"]
+    preview = document["preview_url"]
+    assert preview.startswith(f"/audio/{track[:2]}/{track[2:4]}/{track}/preview.ogg?exp=")
+    assert client.get(preview).content == clip  # a free listener's player fetches it as is
+    feed_only = client.get(f"/api/v1/tracks/{tracks.feed_only}", headers=listener.auth).json()
+    assert (feed_only["streamable"], feed_only["qualities"], feed_only["preview_url"]) == (
+        False,
+        [],
+        None,
+    )

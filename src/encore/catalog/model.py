@@ -138,6 +138,9 @@ class TrackDetail:
     artists: tuple[Ref, ...]
     album: Ref
     cover_art_path: str | None = None
+    # The ladder's rungs the track has audio for (empty: known from a feed only).
+    qualities: tuple[Quality, ...] = ()
+    preview_path: str | None = None  # media key of the 30-second preview clip
 
 
 @dataclass(frozen=True, slots=True)

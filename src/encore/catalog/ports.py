@@ -12,6 +12,7 @@ from encore.catalog.model import (
     DatePrecision,
     ExternalKind,
     ImportSource,
+    Quality,
     Ref,
     Rendition,
     Track,
@@ -89,6 +90,10 @@ class RenditionRepository(Protocol):
 
     def track_ids(self) -> set[str]:
         """Every track that has at least one rendition."""
+        ...
+
+    def paths_by_track(self, track_ids: Collection[str]) -> dict[str, dict[Quality, str]]:
+        """Each track's renditions: quality -> media key."""
         ...
 
     def replace_for_tracks(

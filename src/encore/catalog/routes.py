@@ -4,6 +4,7 @@ These are the busiest routes, so they answer with pre-rendered JSON bytes from t
 and touch the database (in a worker thread) only on a miss.
 """
 
+import time
 from collections.abc import Callable
 from typing import Annotated
 
@@ -13,7 +14,7 @@ from starlette.responses import Response
 
 from encore.api.deps import CurrentPrincipal, ServicesDep
 from encore.bootstrap import Services
-from encore.catalog.schemas import AlbumRead, ArtistRead, TrackRead
+from encore.catalog.schemas import AlbumRead, ArtistRead, SignMedia, TrackRead
 from encore.ids import ID_LENGTH
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
@@ -23,6 +24,13 @@ EntityId = Annotated[
 ]
 JSON = "application/json"
 Render = Callable[[], bytes]
+
+
+def _signer(services: Services) -> SignMedia:
+    """Signs preview clips when a document is rendered; the document cache keeps documents for
+    a minute or so, far less than a URL's hour."""
+    now = time.time()
+    return lambda key: services.url_signer.sign(f"/{key}", now).path_and_query
 
 
 async def _document(services: Services, kind: str, entity_id: str, render: Render) -> Response:
@@ -36,7 +44,8 @@ async def _document(services: Services, kind: str, entity_id: str, render: Rende
 @router.get("/tracks/{track_id}", response_class=Response, responses={200: {"model": TrackRead}})
 async def get_track(track_id: EntityId, _: CurrentPrincipal, services: ServicesDep) -> Response:
     def render() -> bytes:
-        return TrackRead.of(services.catalog.get_track(track_id)).model_dump_json().encode()
+        detail = services.catalog.get_track(track_id)
+        return TrackRead.of(detail, _signer(services)).model_dump_json().encode()
 
     return await _document(services, "track", track_id, render)
 
@@ -44,7 +53,8 @@ async def get_track(track_id: EntityId, _: CurrentPrincipal, services: ServicesD
 @router.get("/albums/{album_id}", response_class=Response, responses={200: {"model": AlbumRead}})
 async def get_album(album_id: EntityId, _: CurrentPrincipal, services: ServicesDep) -> Response:
     def render() -> bytes:
-        return AlbumRead.of_detail(services.catalog.get_album(album_id)).model_dump_json().encode()
+        detail = services.catalog.get_album(album_id)
+        return AlbumRead.of_detail(detail, _signer(services)).model_dump_json().encode()
 
     return await _document(services, "album", album_id, render)
 
@@ -52,6 +62,7 @@ async def get_album(album_id: EntityId, _: CurrentPrincipal, services: ServicesD
 @router.get("/artists/{artist_id}", response_class=Response, responses={200: {"model": ArtistRead}})
 async def get_artist(artist_id: EntityId, _: CurrentPrincipal, services: ServicesDep) -> Response:
     def render() -> bytes:
-        return ArtistRead.of(services.catalog.get_artist(artist_id)).model_dump_json().encode()
+        detail = services.catalog.get_artist(artist_id)
+        return ArtistRead.of(detail, _signer(services)).model_dump_json().encode()
 
     return await _document(services, "artist", artist_id, render)

@@ -1,9 +1,23 @@
 """The catalog on the wire, in the shape of Spotify's Web API where it has one."""
 
+from collections.abc import Callable
 from typing import Self
 
+from pydantic import Field
+
 from encore.api.schemas import ResponseBody
-from encore.catalog.model import Album, AlbumDetail, AlbumType, ArtistDetail, Ref, TrackDetail
+from encore.catalog.model import (
+    Album,
+    AlbumDetail,
+    AlbumType,
+    ArtistDetail,
+    Quality,
+    Ref,
+    TrackDetail,
+)
+
+# Turns a media key into a signed URL (path and query, relative to the API's origin).
+SignMedia = Callable[[str], str]
 
 
 class RefRead(ResponseBody):
@@ -28,9 +42,15 @@ class TrackRead(ResponseBody):
     disc_number: int
     track_number: int | None
     available_countries: list[str] | None
+    streamable: bool = Field(description="False for a track known from a feed, without audio")
+    qualities: list[Quality] = Field(description="Qualities the track has audio for")
+    preview_url: str | None = Field(
+        description="A 30-second clip anyone signed in may play: a signed URL relative to "
+        "this API's origin, good for an hour"
+    )
 
     @classmethod
-    def of(cls, detail: TrackDetail) -> Self:
+    def of(cls, detail: TrackDetail, sign: SignMedia) -> Self:
         track = detail.track
         return cls(
             id=track.id,
@@ -47,6 +67,9 @@ class TrackRead(ResponseBody):
             available_countries=(
                 sorted(track.available_countries) if track.available_countries is not None else None
             ),
+            streamable=bool(detail.qualities),
+            qualities=list(detail.qualities),
+            preview_url=sign(detail.preview_path) if detail.preview_path else None,
         )
 
 
@@ -83,7 +106,7 @@ class AlbumRead(AlbumSummary):
     tracks: TrackPage
 
     @classmethod
-    def of_detail(cls, detail: AlbumDetail) -> Self:
+    def of_detail(cls, detail: AlbumDetail, sign: SignMedia) -> Self:
         summary = AlbumSummary.of(detail.album)
         return cls(
             **summary.model_dump(),
@@ -92,7 +115,7 @@ class AlbumRead(AlbumSummary):
             upc=detail.album.upc,
             genres=list(detail.genres),
             tracks=TrackPage(
-                items=[TrackRead.of(t) for t in detail.tracks], total=len(detail.tracks)
+                items=[TrackRead.of(t, sign) for t in detail.tracks], total=len(detail.tracks)
             ),
         )
 
@@ -105,11 +128,11 @@ class ArtistRead(ResponseBody):
     top_tracks: list[TrackRead]
 
     @classmethod
-    def of(cls, detail: ArtistDetail) -> Self:
+    def of(cls, detail: ArtistDetail, sign: SignMedia) -> Self:
         return cls(
             id=detail.artist.id,
             name=detail.artist.name,
             genres=list(detail.genres),
             albums=[AlbumSummary.of(a) for a in detail.albums],
-            top_tracks=[TrackRead.of(t) for t in detail.top_tracks],
+            top_tracks=[TrackRead.of(t, sign) for t in detail.top_tracks],
         )

@@ -8,6 +8,7 @@ from encore.catalog.model import (
     AlbumDetail,
     Artist,
     ArtistDetail,
+    Quality,
     Ref,
     Track,
     TrackDetail,
@@ -144,15 +145,19 @@ def _details(
         if album is not None:
             albums[album_id] = album
     refs = uow.artists.refs([a for t in tracks for a in t.artist_ids])
+    audio = uow.renditions.paths_by_track([t.id for t in tracks])
     details = []
     for track in tracks:
         album = albums[track.album_id]
+        paths = audio.get(track.id, {})
         details.append(
             TrackDetail(
                 track=track,
                 artists=tuple(refs[a] for a in track.artist_ids if a in refs),
                 album=Ref(album.id, album.name),
                 cover_art_path=album.cover_art_path,
+                qualities=tuple(q for q in Quality if q in paths and q is not Quality.PREVIEW),
+                preview_path=paths.get(Quality.PREVIEW),
             )
         )
     return details

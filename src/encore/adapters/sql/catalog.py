@@ -612,6 +612,18 @@ class SqlRenditionRepository:
                 ],
             )
 
+    def paths_by_track(self, track_ids: Collection[str]) -> dict[str, dict[Quality, str]]:
+        found: dict[str, dict[Quality, str]] = {}
+        for part in _chunked(track_ids):
+            rows = self._c.execute(
+                select(renditions.c.track_id, renditions.c.quality, renditions.c.path).where(
+                    renditions.c.track_id.in_(part)
+                )
+            )
+            for row in rows:
+                found.setdefault(row.track_id, {})[Quality(row.quality)] = row.path
+        return found
+
     def track_ids(self) -> set[str]:
         return set(self._c.execute(select(renditions.c.track_id).distinct()).scalars())
 
