@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from encore.adapters.media.disk_cache import DiskCachedStore
 from encore.adapters.media.local import LocalMediaStore
 from encore.media import MediaStore, StoredObject
 from encore.streaming.edge import AudioEdge
@@ -437,3 +438,28 @@ def test_a_remote_store_is_streamed(
     assert (part.status, part.body) == (206, DATA[10:20])
     missing = audio_path(OTHER, "96.ogg")
     assert call(edge, missing, query=query(signer, missing, clock.now)).status == 404
+
+
+class Bucket(LocalMediaStore):
+    """A directory playing a remote store: no local files."""
+
+    def local_path(self, key: str) -> None:  # type: ignore[override]
+        return None
+
+
+def test_a_cached_copy_evicted_between_requests_is_fetched_again(
+    tmp_path: Path, signer: UrlSigner, clock: Clock
+) -> None:
+    bucket = Bucket(tmp_path / "bucket")
+    first, second = PATH, audio_path(OTHER, "160.ogg")
+    bucket.put_bytes(first[1:], DATA, content_type="audio/ogg")
+    bucket.put_bytes(second[1:], b"second" * 1000, content_type="audio/ogg")
+    cache = DiskCachedStore(bucket, tmp_path / "cache", max_bytes=len(DATA))  # room for one
+    edge = AudioEdge(media=cache, signer=signer, clock=clock)
+    assert call(edge, first, query=query(signer, first, clock.now)).body == DATA
+    assert call(edge, second, query=query(signer, second, clock.now)).body == b"second" * 1000
+    assert cache.cached_keys() == [second[1:]]
+    # The edge still remembers where the first one was; it is gone, so it is fetched again.
+    again = call(edge, first, query=query(signer, first, clock.now), headers={"Range": "bytes=-5"})
+    assert (again.status, again.body) == (206, DATA[-5:])
+    assert cache.cached_keys() == [first[1:]]

@@ -269,22 +269,20 @@ class AudioEdge:
 
     def _look_up(self, key: str, now: float) -> _File | None:
         """Blocking (a remote store may fetch the object into its disk cache): run in a thread."""
-        path = self._media.local_path(key)
-        if path is None:
-            stored = self._media.stat(key)
-            if stored is None:
-                return None
-            validators = Validators(stored.size, _quoted(stored.etag), None)
-            return _File(key, None, None, validators, validators.etag.encode(), None, now)
         for _ in range(3):
+            path = self._media.local_path(key)
+            if path is None:
+                return self._remote_file(key, now)
             try:
                 before = os.stat(path)
+                stored = self._media.stat(key)
+                after = os.stat(path)
             except (FileNotFoundError, NotADirectoryError):
-                return None
-            stored = self._media.stat(key)
+                if self._media.stat(key) is None:
+                    return None
+                continue  # a cached copy, evicted just now: fetch it again
             if stored is None:
                 return None
-            after = os.stat(path)
             identity = _identity(after)
             # The store's answer belongs to this file only if nothing changed around it.
             if _identity(before) == identity and stored.size == after.st_size:
@@ -300,6 +298,13 @@ class AudioEdge:
                     now,
                 )
         return None
+
+    def _remote_file(self, key: str, now: float) -> _File | None:
+        stored = self._media.stat(key)
+        if stored is None:
+            return None
+        validators = Validators(stored.size, _quoted(stored.etag), None)
+        return _File(key, None, None, validators, validators.etag.encode(), None, now)
 
 
 class AudioEdgeMount:
