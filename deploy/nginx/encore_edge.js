@@ -13,26 +13,21 @@
 //   malformed  the URL is not one Encore signs (layout, encoding, exp or sig syntax)
 //   expired    exp is in the past
 //   mismatch   no key gives this signature for this path and exp
-//   no-keys    ENCORE_STREAM_KEYS is empty or not passed through (`env` directive): a
-//              configuration error, logged, answered 500
+//   no-keys    ENCORE_STREAM_KEYS is empty or unset: a configuration error, logged and
+//              answered 503
 //
-// Why the raw request path and not $uri: nginx decodes %XX, merges slashes and resolves dot
-// segments into $uri, so "/audio/ab/cd/%2e%2e/..." or an encoded slash could name one file in
-// $uri while the signature covers other text. Requiring the raw path (from $request_uri) to be
-// byte-for-byte equal to $uri, and to match the strict layout below, means the file nginx opens
-// is exactly the path that was signed, and no percent-escape, dot segment or double slash ever
-// gets that far.
+// encore-http.conf's map has already taken the URL apart ($encore_path, $encore_exp,
+// $encore_sig) from the raw request line, and only if it is exactly in Encore's form; this module
+// adds the expiry, the HMAC, and, should that map ever be loosened, the requirement that the
+// signed path be the one nginx opens ($uri, decoded and normalized), so that no escape or dot
+// segment can make a signature for one file fetch another.
 //
 // njs 0.7 runs each request in a fresh copy of the module, so nothing parsed here outlives a
-// request: the keys are split from the environment on each call (microseconds), and the HMAC,
-// done in C by the crypto module, is the only real work.
+// request: the keys are split from the environment on each call (microseconds), and the HMACs,
+// done in C by the crypto module, are most of the work.
 
 var crypto = require('crypto');
 
-// The id's first four characters are its two directory levels (\1\2), as in catalog.audio_key.
-var AUDIO_PATH = /^\/audio\/([0-9A-Za-z]{2})\/([0-9A-Za-z]{2})\/\1\2[0-9A-Za-z]{18}\/(?:24\.ogg|96\.ogg|160\.ogg|320\.ogg|lossless\.flac|preview\.ogg)$/;
-var EXP = /^[0-9]{1,12}$/;
-var SIG = /^[0-9a-f]{64}$/;
 // A cache may keep an answer until its signature expires, and never longer than a year.
 var MAX_AGE_S = 31536000;
 
@@ -60,31 +55,29 @@ function signs(key, message, sig) {
 }
 
 function verdict(r) {
-    var requestUri = r.variables.request_uri;
-    var query = requestUri.indexOf('?');
-    var path = query < 0 ? requestUri : requestUri.substring(0, query);
-    if (path !== r.uri || !AUDIO_PATH.test(path)) {
+    var variables = r.variables;
+    if (variables.encore_url_parsed !== '1') {
         return 'malformed';
     }
-    // A repeated parameter arrives as an array and fails the string checks.
-    var exp = r.args.exp;
-    var sig = r.args.sig;
-    if (typeof exp !== 'string' || typeof sig !== 'string' || !EXP.test(exp) || !SIG.test(sig)) {
+    var path = variables.encore_path;
+    if (path !== r.uri) {
         return 'malformed';
     }
+    var exp = variables.encore_exp;
+    var sig = variables.encore_sig;
     var now = Math.floor(Date.now() / 1000);
     if (Number(exp) < now) {
         return 'expired';
     }
     var keys = streamKeys();
     if (keys.length === 0) {
-        r.error('encore_edge: ENCORE_STREAM_KEYS is empty; is `env ENCORE_STREAM_KEYS;` set?');
+        r.error('encore_edge: ENCORE_STREAM_KEYS is empty; start nginx with the stream keys');
         return 'no-keys';
     }
     var message = path + ':' + exp;
     for (var k = 0; k < keys.length; k++) {
         if (signs(keys[k], message, sig)) {
-            r.variables.encore_max_age = String(Math.min(Number(exp) - now, MAX_AGE_S));
+            variables.encore_max_age = String(Math.min(Number(exp) - now, MAX_AGE_S));
             return 'ok';
         }
     }

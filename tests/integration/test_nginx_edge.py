@@ -206,12 +206,18 @@ def test_an_expired_url_is_403_even_though_signed(edge: RunningNginx) -> None:
         "?exp=9999999999999&sig={sig}",
         "?exp={exp}&exp={exp}&sig={sig}",  # repeated: which one was signed?
         "?exp={exp}&sig={sig}&sig={sig}",
+        "?exp={exp}&sig={sig}&exp={exp}",
+        "?sig={sig}&exp={exp}",  # the order the API emits, and no other
+        "?exp={head}%3{last}&sig={sig}",  # escapes are not decoded
+        "?EXP={exp}&SIG={sig}",
     ],
 )
 def test_a_malformed_query_is_403(edge: RunningNginx, query: str) -> None:
     exp = int(time.time()) + 3600
     sig = sign(A_320, exp, KEYS[0])
-    target = A_320 + query.format(exp=exp, sig=sig, upper=sig.upper(), short=sig[:63])
+    target = A_320 + query.format(
+        exp=exp, sig=sig, upper=sig.upper(), short=sig[:63], head=str(exp)[:-1], last=str(exp)[-1]
+    )
 
     refused(get(edge, target), 403, "malformed-stream-url")
 
