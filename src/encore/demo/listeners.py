@@ -300,17 +300,14 @@ def _distinct(
     exclude: set[str] | None = None,
 ) -> list[str]:
     """Up to `count` different items, drawn in proportion to their weights."""
+    taken = exclude or set()
+    pool = [(i, w) for i, w in zip(items, weights, strict=True) if i not in taken]
     chosen: list[str] = []
-    pool = [(item, weight) for item, weight in zip(items, weights, strict=True)]
-    taken = set(exclude or ())
-    pool = [(item, weight) for item, weight in pool if item not in taken]
     while pool and len(chosen) < count:
-        total = sum(weight for _, weight in pool)
-        point = rng.random() * total
-        for index, (item, weight) in enumerate(pool):
-            point -= weight
-            if point <= 0 or index == len(pool) - 1:
-                chosen.append(item)
-                del pool[index]
-                break
+        point = rng.random() * sum(weight for _, weight in pool)
+        index = 0
+        while index < len(pool) - 1 and point > pool[index][1]:
+            point -= pool[index][1]
+            index += 1
+        chosen.append(pool.pop(index)[0])
     return chosen

@@ -7,9 +7,9 @@ and the bass only ever play tones of the chord that sounds. Each piece draws its
 progression and patterns from a random generator seeded with its ISRC, so the same piece always
 comes out the same and no two pieces are alike.
 
-ffmpeg's expressions have ten variables and no arrays, so tables are packed into numbers and read
-back digit by digit; every base is a power of two, so that the division that reads a digit is
-exact in floating point.
+ffmpeg's expressions have ten variables and no arrays: the lead's patterns are packed into
+numbers and read back digit by digit (in base 8, so that the division that reads a digit is exact
+in floating point), and frequencies are chosen by trees of comparisons.
 """
 
 import random
@@ -21,7 +21,7 @@ SAMPLE_RATE = 44_100
 # The voices are computed at half the rate (the costly part), then resampled: nothing they play
 # reaches above 11 kHz that matters.
 SYNTH_RATE = 22_050
-TARGET_S = 19.0  # music before the tail; pieces run 20-24 s
+TARGET_S = 19.0  # music before the tail; with it, pieces run 20 to 27 s
 TAIL_S = 2.5  # after the last bar: echoes ring out, then a fade
 STEPS = 16  # arpeggio steps per pattern
 INTRO_BARS = 2

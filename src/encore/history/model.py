@@ -10,10 +10,10 @@ class Listen:
     event_id: str
     user_id: str
     track_id: str
-    listened_at: datetime
+    listened_at: datetime  # when the play began
     duration_played_ms: int
     completed: bool
-    received_at: datetime
+    received_at: datetime  # when Encore heard of it (later than the play, for offline plays)
     # Left early on purpose (the listener moved on), as opposed to stopped by the session ending.
     skipped: bool = False
     # Where the play started from, in the Web API's terms: ('album', id), ('playlist', id), ...
