@@ -145,7 +145,10 @@ def test_wrong_password_and_unknown_user_look_the_same(
     assert wrong_status == unknown_status == 401
     assert wrong["detail"] == unknown["detail"]
     assert wrong["type"] == unknown["type"]
-    # Both verify an Argon2 hash; neither answers in a fraction of the other's time.
+    # Both verify an Argon2 hash; neither answers in a fraction of the other's time. The
+    # fastest of a few tries each, so that a busy machine's pause does not decide it.
+    wrong_time = min([wrong_time] + [timed(listener.email)[0] for _ in range(2)])
+    unknown_time = min([unknown_time] + [timed("nobody@example.com")[0] for _ in range(2)])
     assert unknown_time > wrong_time / 5
 
 
