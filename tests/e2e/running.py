@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -16,10 +17,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass
+class RunningEncore:
+    port: int
+    # Once stopped: how the process ended and what it printed.
+    returncode: int | None = None
+    output: bytes = b""
+
+
 @contextmanager
-def running_encore(data: Path, *, timeout_s: float = 30) -> Iterator[int]:
-    """Serve the instance in `data`; yields its port once it accepts connections."""
-    port = free_port()
+def running_encore(data: Path, *, timeout_s: float = 30) -> Iterator[RunningEncore]:
+    """Serve the instance in `data` (a new one if empty), until the block ends."""
+    server = RunningEncore(free_port())
+    port = server.port
     process = subprocess.Popen(
         [sys.executable, "-m", "encore", "serve", "--data", str(data), "--port", str(port)],
         stdout=subprocess.PIPE,
@@ -36,7 +46,8 @@ def running_encore(data: Path, *, timeout_s: float = 30) -> Iterator[int]:
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise
                 time.sleep(0.1)
-        yield port
+        yield server
     finally:
         process.terminate()
-        process.communicate(timeout=10)
+        server.output, _ = process.communicate(timeout=10)
+        server.returncode = process.returncode

@@ -127,8 +127,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, UrlS
     data = tmp_path_factory.mktemp("edge-server")
     LocalMediaStore(data / "media").put_bytes(PATH[1:], DATA, content_type="audio/ogg")
     keys = CliRunner().invoke(cli, ["edge", "keys", "--data", str(data)]).output.strip()
-    with running_encore(data) as port:
-        yield port, UrlSigner(keys.split(","), ttl_s=3600), data
+    with running_encore(data) as server:
+        yield server.port, UrlSigner(keys.split(","), ttl_s=3600), data
 
 
 def raw_get(

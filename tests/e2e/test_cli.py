@@ -1,10 +1,5 @@
 """The `encore` command line, run as a user would."""
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx2 as httpx
@@ -12,6 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from encore.cli import app
+from tests.e2e.running import running_encore
 
 runner = CliRunner()
 
@@ -120,42 +116,18 @@ def test_migrate_reports_the_revision(tmp_path: Path) -> None:
     assert "revision 0003" in output
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_serve_answers_healthz_on_a_fresh_data_directory(tmp_path: Path) -> None:
-    port = _free_port()
     data = tmp_path / "fresh"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "encore", "serve", "--data", str(data), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "ENCORE_DATA": ""},
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.1)
+    with running_encore(data) as server:
+        response = httpx.get(f"http://127.0.0.1:{server.port}/healthz", timeout=5)
         assert response.status_code == 200
         assert response.json() == {"status": "ok"}
         assert (data / "secret.key").exists()
         assert (data / "encore.db").exists()
-    finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=10)
     # Uvicorn shuts down cleanly, then re-raises the signal it got.
-    assert server.returncode in (0, -15), output
-    assert b"Application shutdown complete" in output
+    assert server.returncode in (0, -15), server.output
+    assert b"Application shutdown complete" in server.output
 
 
 def test_import_of_nothing_usable_exits_non_zero_with_reasons(tmp_path: Path) -> None:

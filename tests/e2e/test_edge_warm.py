@@ -59,8 +59,8 @@ def _seed(data: Path) -> int:
 def test_warming_fetches_the_regions_plays_through_the_edge(tmp_path: Path) -> None:
     data = tmp_path / "instance"
     size = _seed(data)
-    with running_encore(data) as port:
-        origin = f"http://127.0.0.1:{port}"
+    with running_encore(data) as server:
+        origin = f"http://127.0.0.1:{server.port}"
         warmed = CliRunner().invoke(
             cli, ["edge", "warm", "--region", "eu", "--origin", origin, "--data", str(data)]
         )

@@ -574,43 +574,13 @@ class SqlRenditionRepository:
                 renditions.c.quality == rendition.quality.value,
             )
         )
-        self._c.execute(
-            renditions.insert().values(
-                track_id=rendition.track_id,
-                quality=rendition.quality.value,
-                format=rendition.format,
-                codec=rendition.codec,
-                bitrate_kbps=rendition.bitrate_kbps,
-                size_bytes=rendition.size_bytes,
-                path=rendition.path,
-                checksum=rendition.checksum,
-                upscaled=rendition.upscaled,
-                created_at=rendition.created_at or _now(),
-            )
-        )
+        self._c.execute(insert(renditions), [_rendition_values(rendition)])
 
     def replace_for_tracks(self, track_ids: Collection[str], new: Sequence[Rendition]) -> None:
         for part in _chunked(sorted(track_ids)):
             self._c.execute(delete(renditions).where(renditions.c.track_id.in_(part)))
         if new:
-            self._c.execute(
-                insert(renditions),
-                [
-                    {
-                        "track_id": r.track_id,
-                        "quality": r.quality.value,
-                        "format": r.format,
-                        "codec": r.codec,
-                        "bitrate_kbps": r.bitrate_kbps,
-                        "size_bytes": r.size_bytes,
-                        "path": r.path,
-                        "checksum": r.checksum,
-                        "upscaled": r.upscaled,
-                        "created_at": r.created_at or _now(),
-                    }
-                    for r in new
-                ],
-            )
+            self._c.execute(insert(renditions), [_rendition_values(r) for r in new])
 
     def paths_by_track(self, track_ids: Collection[str]) -> dict[str, dict[Quality, str]]:
         found: dict[str, dict[Quality, str]] = {}
@@ -745,6 +715,21 @@ class SqlExternalIdRepository:
                 for external_id, entity_id in entity_ids.items()
             ],
         )
+
+
+def _rendition_values(rendition: Rendition) -> dict[str, Any]:
+    return {
+        "track_id": rendition.track_id,
+        "quality": rendition.quality.value,
+        "format": rendition.format,
+        "codec": rendition.codec,
+        "bitrate_kbps": rendition.bitrate_kbps,
+        "size_bytes": rendition.size_bytes,
+        "path": rendition.path,
+        "checksum": rendition.checksum,
+        "upscaled": rendition.upscaled,
+        "created_at": rendition.created_at or _now(),
+    }
 
 
 def _track_values(track: Track) -> dict[str, Any]:
