@@ -120,8 +120,8 @@ def test_refused_requests_never_reach_the_origin(edge: RunningNginx, origin: Ori
     expired = get(edge, signed(A_FLAC, lifetime_s=-1))
     traversal = get(edge, "/audio/Ab/3d/%2e%2e/%2e%2e/%2e%2e/secret.bin")
 
-    assert (tampered.status, tampered.problem()["type"]) == (403, "/problems/bad-signature")
-    assert (expired.status, expired.problem()["type"]) == (403, "/problems/stream-url-expired")
+    assert (tampered.status, tampered.problem()["type"]) == (403, "/problems/invalid-signature")
+    assert (expired.status, expired.problem()["type"]) == (403, "/problems/expired-url")
     assert traversal.status in (400, 403, 404)
     traversal.problem()
     assert origin.requests() == asked
