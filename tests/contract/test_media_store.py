@@ -333,8 +333,9 @@ def test_a_local_path_holds_the_current_version(media_store: MediaStore, tmp_pat
     """Where a store gives a local file, it is the object as it is now, after every write."""
     media_store.put_bytes(TRACK, DATA, content_type="audio/ogg")
     path = media_store.local_path(TRACK)
-    if path is None:
-        pytest.skip("a remote store has no local files")
+    if path is None:  # a remote store without a local copy: reads go through read_range
+        assert b"".join(media_store.read_range(TRACK, 0, len(DATA) - 1)) == DATA
+        return
     assert path.read_bytes() == DATA
     assert b"".join(media_store.read_range(TRACK, 0, len(DATA) - 1)) == DATA
     media_store.put_file(TRACK, a_file(tmp_path, b"replaced"), content_type="audio/ogg")
