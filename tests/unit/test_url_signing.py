@@ -109,3 +109,11 @@ def test_keys_are_utf8_text() -> None:
 def test_weak_settings_are_refused(keys: list[str], ttl_s: int) -> None:
     with pytest.raises(ValueError, match=r"key|ttl"):
         UrlSigner(keys, ttl_s=ttl_s)
+
+
+@pytest.mark.parametrize("key", ["k" * 32, "ключ-" * 10, "x" * 64, "y" * 65, "z" * 200])
+def test_signatures_are_standard_hmac_sha256(key: str) -> None:
+    path, now = "/audio/Ab/Cd/AbCdEfGhIjKlMnOpQrStUv/96.ogg", 1_800_000_000
+    signed = UrlSigner([key], ttl_s=60).sign(path, now)
+    expected = hmac.new(key.encode(), f"{path}:{now + 60}".encode(), hashlib.sha256).hexdigest()
+    assert signed.signature == expected

@@ -24,6 +24,7 @@ from encore.streaming.signing import UrlSigner
 from encore.unit_of_work import UnitOfWorkFactory
 
 PLAYABLE_TTL_S = 60.0
+DECODED_PLAYABLES = 100_000  # decoded copies kept beside the byte cache
 STREAM_STARTED = "stream_started"
 
 
@@ -56,6 +57,7 @@ class StreamService:
         self._events = events
         self._cache = cache
         self._clock = clock
+        self._decoded_playables: dict[str, tuple[bytes, Playable]] = {}
 
     def grant(
         self, *, user_id: str, track_id: str, quality: Quality, default_origin: str
@@ -80,7 +82,18 @@ class StreamService:
         listener = self._entitlements.cached_entitlement(user_id)
         if cached is None or listener is None:
             return None
-        return self._grant(Playable.decode(cached), listener, quality, default_origin)
+        return self._grant(self._decoded(track_id, cached), listener, quality, default_origin)
+
+    def _decoded(self, track_id: str, cached: bytes) -> Playable:
+        """The cached bytes as a Playable, decoded once per version of them."""
+        seen = self._decoded_playables.get(track_id)
+        if seen is not None and seen[0] == cached:
+            return seen[1]
+        if len(self._decoded_playables) >= DECODED_PLAYABLES:
+            self._decoded_playables.clear()
+        playable = Playable.decode(cached)
+        self._decoded_playables[track_id] = (cached, playable)
+        return playable
 
     def _grant(
         self, playable: Playable, listener: Entitlement, quality: Quality, default_origin: str
@@ -137,7 +150,7 @@ class StreamService:
         key = _playable_key(track_id)
         cached = self._cache.get(key)
         if cached is not None:
-            return Playable.decode(cached)
+            return self._decoded(track_id, cached)
         with self._uow(readonly=True) as uow:
             track = uow.tracks.get(track_id)
             if track is None:

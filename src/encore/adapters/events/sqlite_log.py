@@ -11,10 +11,12 @@ import logging
 import queue
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 from encore.events import Event, Payload
 
@@ -47,6 +49,7 @@ class SqliteEventLog:
         self._lock = threading.Lock()  # one writing connection, shared by writer and callers
         self._db = self._connect()
         self._db.executescript(SCHEMA)
+        self._wake = threading.Event()  # set by a flush or close, to write now
         self._writer = threading.Thread(target=self._write_loop, name="event-log", daemon=True)
         self._writer.start()
 
@@ -58,13 +61,13 @@ class SqliteEventLog:
         return db
 
     def publish(self, topic: str, payload: Payload) -> None:
-        self._queue.put((topic, json.dumps(payload, separators=(",", ":")), self._stamp()))
+        # Only queued here; the writer thread serialises, off the request's path.
+        self._queue.put((topic, payload, self._clock()))
 
     def publish_durably(self, topic: str, payloads: Sequence[Payload]) -> None:
-        stamp = self._stamp()
-        rows = [(topic, json.dumps(p, separators=(",", ":")), stamp) for p in payloads]
+        stamp = self._clock()
         with self._lock:
-            self._append(rows)
+            self._append([(topic, payload, stamp) for payload in payloads])
 
     def read(self, topic: str, *, after: int = 0, limit: int = 1000) -> Sequence[Event]:
         with self._lock:
@@ -82,19 +85,22 @@ class SqliteEventLog:
         """Wait until the writer has appended everything queued before this call."""
         marker = threading.Event()
         self._queue.put(marker)
+        self._wake.set()
         marker.wait()
 
     def close(self) -> None:
         if self._writer.is_alive():
             self._queue.put(_STOP)
+            self._wake.set()
             self._writer.join()
         with self._lock:
             self._db.close()
 
-    def _stamp(self) -> str:
-        return self._clock().isoformat()
-
-    def _append(self, rows: list[tuple[str, str, str]]) -> None:
+    def _append(self, events: list[tuple[str, Payload, datetime]]) -> None:
+        rows = [
+            (topic, orjson.dumps(payload).decode(), stamp.isoformat())
+            for topic, payload, stamp in events
+        ]
         self._db.execute("BEGIN IMMEDIATE")
         try:
             self._db.executemany(
@@ -106,22 +112,18 @@ class SqliteEventLog:
         self._db.execute("COMMIT")
 
     def _write_loop(self) -> None:
+        # The writer sleeps through each interval rather than waiting on the queue: a blocked
+        # `get` would wake it for every event, and each wake-up takes the GIL from a request.
         while True:
-            items = [self._queue.get()]
-            deadline = time.monotonic() + self._interval
-            # Gather what arrives within one interval (a flush or close cuts it short)...
-            while isinstance(items[-1], tuple) and (left := deadline - time.monotonic()) > 0:
-                try:
-                    items.append(self._queue.get(timeout=left))
-                except queue.Empty:
-                    break
-            # ...and whatever is queued already, so that a flush covers all published before it.
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            items: list[object] = []
             while True:
                 try:
                     items.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            rows = [item for item in items if isinstance(item, tuple)]
+            rows: list[Any] = [item for item in items if isinstance(item, tuple)]
             if rows:
                 try:
                     with self._lock:
