@@ -25,6 +25,7 @@ from common import (
     Server,
     WrkLoad,
     WrkResult,
+    cpu_seconds,
     free_port,
     http_get,
     machine_info,
@@ -192,13 +193,6 @@ def seed(data_dir: Path, track_count: int) -> Seeded:
 
 
 # --- measuring -------------------------------------------------------------------------------
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, all its threads included."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
