@@ -195,6 +195,11 @@ def summarize_api(runs: list[ApiRun]) -> dict[str, Any]:
             ),
             "encore_over_bare_rps_median_of_pairs": median(per_round),
             "encore_over_bare_rps_per_pair": per_round,
+            # Moves less with other processes' load than requests/s does.
+            "bare_over_encore_cpu_per_request": ratio(
+                medians["bare"]["server_cpu_us_per_request"],
+                medians["encore"]["server_cpu_us_per_request"],
+            ),
         }
     at_64 = by_connections[str(API_CONNECTIONS[0])]
     return {
@@ -298,6 +303,10 @@ def summarize_edges(runs: list[EdgeRun]) -> dict[str, Any]:
             ),
             "median_of_pairs": median(pairs),
             "per_pair": pairs,
+            # Bytes per CPU second against nginx's: moves less with other processes' load.
+            "cpu_efficiency": ratio(
+                medians["nginx"]["server_cpu_s_per_gb"], medians[target]["server_cpu_s_per_gb"]
+            ),
         }
 
     nginx_edge_ratio, python_edge_ratio = ratios("nginx_edge"), ratios("python_edge")
@@ -399,7 +408,7 @@ def report(api: dict[str, Any], edges: dict[str, Any], budget: dict[str, Any]) -
                 f"{figures['encore_over_bare_rps_of_medians']:.3f}",
                 "",
                 "",
-                "",
+                f"{figures['bare_over_encore_cpu_per_request']:.3f}",
             ]
         )
     print()
@@ -411,12 +420,13 @@ def report(api: dict[str, Any], edges: dict[str, Any], budget: dict[str, Any]) -
     rows = []
     for target in EDGE_TARGETS:
         m = edges["medians"][target]
-        share = edges["ratios"].get(f"{target}_over_nginx", {}).get("of_medians", 1.0)
+        shares = edges["ratios"].get(f"{target}_over_nginx", {})
         rows.append(
             [
                 target,
                 f"{m['audio_bytes_per_s'] / 1e9:.2f}",
-                f"{share:.3f}",
+                f"{shares.get('of_medians', 1.0):.3f}",
+                f"{shares.get('cpu_efficiency', 1.0):.3f}",
                 m["ttfb_p50_ms"],
                 m["ttfb_p99_ms"],
                 m["server_cpu_s_per_gb"],
@@ -424,7 +434,15 @@ def report(api: dict[str, Any], edges: dict[str, Any], budget: dict[str, Any]) -
         )
     print_table(
         f"(b) 1 MiB ranges ({RANGE_HEADER}) at {EDGE_CONNECTIONS} connections, medians",
-        ["target", "GB/s", "of nginx", "TTFB p50 ms", "TTFB p99 ms", "server CPU s/GB"],
+        [
+            "target",
+            "GB/s",
+            "of nginx",
+            "GB/CPU-s, of nginx",
+            "TTFB p50 ms",
+            "TTFB p99 ms",
+            "CPU s/GB",
+        ],
         rows,
     )
     verdicts = {**api["targets"], **edges["targets"]}
@@ -526,6 +544,15 @@ def main(argv: list[str] | None = None) -> int:
             "on_paper": paper,
         },
         machine=machine,
+    )
+    streams, egress = paper["stream_requests"], paper["egress"]
+    print(
+        f"On paper (arithmetic, not a measurement): {FLEET_STREAMS_PER_S:,} stream requests/s at "
+        f"{streams['per_process_requests_per_s']:,.0f} per process = {streams['cores_needed']:,} "
+        f"cores; {PEAK_TBPS} Tbps through the nginx edge at "
+        f"{egress['by_cpu']['nginx_edge']['server_cpu_s_per_gb']:.2f} CPU s/GB = "
+        f"{egress['by_cpu']['nginx_edge']['cores_needed']:,} cores, and "
+        f"{egress[f'nodes_at_{NIC_GBPS}_gbps_line_rate']} nodes at {NIC_GBPS} Gbit/s line rate."
     )
     print(f"Wrote {path}")
     return 0
