@@ -426,3 +426,44 @@ def run_wrk(
         max_ms=latency["max"] / 1000,
         errors=errors,
     )
+
+
+@dataclass(frozen=True)
+class Run:
+    """One wrk run against one server, with the CPU time the server spent meanwhile."""
+
+    target: str
+    round: int
+    connections: int
+    wrk: WrkResult
+    server_cpu_s: float
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        return self.server_cpu_s / self.wrk.requests * 1e6
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "round": self.round,
+            "connections": self.connections,
+            **self.wrk.as_dict(),
+            "server_cpu_s": self.server_cpu_s,
+            "server_cpu_us_per_request": self.cpu_us_per_request,
+        }
+
+
+def measure(
+    server: Server,
+    load: WrkLoad,
+    *,
+    round_: int,
+    connections: int,
+    duration_s: float,
+    cpu: int | None = None,
+) -> Run:
+    """`run_wrk` against `server`, with its CPU time (children included) over the run."""
+    before = cpu_seconds(server.process.pid)
+    result = run_wrk(server.base_url, load, connections=connections, duration_s=duration_s, cpu=cpu)
+    used = cpu_seconds(server.process.pid) - before
+    return Run(server.name, round_, connections, result, used)

@@ -32,6 +32,7 @@ from _stream_setup import StreamSeed, nginx_edge, nginx_program, plain_nginx, se
 from _ttfb import TtfbResult, measure_ttfb
 from common import (
     LOOPBACK,
+    Run,
     Server,
     WrkLoad,
     WrkResult,
@@ -39,6 +40,7 @@ from common import (
     free_port,
     http_get,
     machine_info,
+    measure,
     median,
     prepare_wrk_load,
     print_table,
@@ -70,29 +72,6 @@ PLAYBACK_BUDGET_MS = 200.0
 FLEET_STREAMS_PER_S = 200_000
 PEAK_TBPS = 16
 NIC_GBPS = 100  # an edge node's network card, for the line-rate bound
-
-
-@dataclass(frozen=True)
-class ApiRun:
-    target: str
-    round: int
-    connections: int
-    wrk: WrkResult
-    server_cpu_s: float
-
-    @property
-    def cpu_us_per_request(self) -> float:
-        return self.server_cpu_s / self.wrk.requests * 1e6
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "target": self.target,
-            "round": self.round,
-            "connections": self.connections,
-            **self.wrk.as_dict(),
-            "server_cpu_s": self.server_cpu_s,
-            "server_cpu_us_per_request": self.cpu_us_per_request,
-        }
 
 
 @dataclass(frozen=True)
@@ -131,21 +110,19 @@ class EdgeRun:
 
 def api_rounds(
     servers: dict[str, Server], load: WrkLoad, *, rounds: int, warmup_s: float, duration_s: float
-) -> list[ApiRun]:
+) -> list[Run]:
     """A warm-up (round 0: fills Encore's caches), then each round: for each connection count,
     bare then encore."""
-    runs: list[ApiRun] = []
+    runs: list[Run] = []
     plan = [(0, API_CONNECTIONS[0], warmup_s)] + [
         (n, c, duration_s) for n in range(1, rounds + 1) for c in API_CONNECTIONS
     ]
     for round_, connections, seconds in plan:
         for target in API_TARGETS:
-            server = servers[target]
-            before = cpu_seconds(server.process.pid)
-            result = run_wrk(server.base_url, load, connections=connections, duration_s=seconds)
-            run = ApiRun(
-                target, round_, connections, result, cpu_seconds(server.process.pid) - before
+            run = measure(
+                servers[target], load, round_=round_, connections=connections, duration_s=seconds
             )
+            result = run.wrk
             label = "warm-up" if round_ == 0 else f"round {round_}/{rounds}"
             print(
                 f"  {label:<11} {target:<6} c={connections:<4} {result.requests_per_s:>9,.0f} rps"
@@ -166,7 +143,7 @@ def prime(encore: Server, paths: list[str], seeded: StreamSeed) -> None:
     print(f"  primed in {time.monotonic() - started:.1f} s", flush=True)
 
 
-def summarize_api(runs: list[ApiRun]) -> dict[str, Any]:
+def summarize_api(runs: list[Run]) -> dict[str, Any]:
     measured = [r for r in runs if r.round > 0]
     by_connections: dict[str, Any] = {}
     for connections in API_CONNECTIONS:
