@@ -16,6 +16,7 @@ the Python edge and the nginx edge against plain nginx serving the same files.
 import argparse
 import json
 import math
+import os
 import sys
 import tempfile
 import time
@@ -327,8 +328,10 @@ def playback_budget(api: dict[str, Any], edges: dict[str, Any]) -> dict[str, Any
 
 def on_paper(api: dict[str, Any], edges: dict[str, Any]) -> dict[str, Any]:
     """Arithmetic, not a measurement: the fleet the measured figures imply, linear scaling."""
-    rps = api["by_connections"][str(API_CONNECTIONS[0])]["medians"]["encore"]["requests_per_s"]
+    encore = api["by_connections"][str(API_CONNECTIONS[0])]["medians"]["encore"]
+    rps = encore["requests_per_s"]
     api_cores = math.ceil(FLEET_STREAMS_PER_S / rps)
+    cpu_cores = math.ceil(FLEET_STREAMS_PER_S * encore["server_cpu_us_per_request"] / 1e6)
     peak_bytes_per_s = PEAK_TBPS * 1e12 / 8
     egress: dict[str, Any] = {}
     for edge in ("nginx_edge", "python_edge"):
@@ -349,6 +352,9 @@ def on_paper(api: dict[str, Any], edges: dict[str, Any]) -> dict[str, Any]:
             "cores_needed": api_cores,
             "cores_with_50_percent_headroom": 2 * api_cores,
             "nodes_needed_8_cores_with_headroom": math.ceil(2 * api_cores / 8),
+            # The same from CPU time per request, which other processes' load moves less.
+            "server_cpu_us_per_request": encore["server_cpu_us_per_request"],
+            "cores_needed_by_cpu_time": cpu_cores,
         },
         "egress": {
             "peak_tbps": PEAK_TBPS,
@@ -519,6 +525,8 @@ def main(argv: list[str] | None = None) -> int:
             "api_runs": [r.as_dict() for r in api_runs],
             "edge_runs": [r.as_dict() for r in edge_runs],
             "on_paper": paper,
+            # The machine is shared: its load at the start is in `machine`, this is at the end.
+            "load_average_at_end": list(os.getloadavg()),
         },
         machine=machine,
     )
