@@ -31,6 +31,7 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	test -x /usr/sbin/nginx -a -f /usr/lib/nginx/modules/ngx_http_js_module.so || (apt-get update -qq && apt-get install -y -qq nginx libnginx-mod-http-js)
 	$(BIN)/python bench/run.py $(if $(QUICK),--quick)
 
 $(STAMP): requirements.lock pyproject.toml

@@ -22,19 +22,19 @@ from typing import Any
 from common import (
     DATA_DIR,
     LOOPBACK,
+    Run,
     Server,
     WrkLoad,
-    WrkResult,
     free_port,
     http_get,
     machine_info,
+    measure,
     median,
     pinned,
     prepare_wrk_load,
     print_table,
     ratio,
     require_wrk,
-    run_wrk,
     serve,
     write_results,
 )
@@ -192,49 +192,6 @@ def seed(data_dir: Path, track_count: int) -> Seeded:
 
 
 # --- measuring -------------------------------------------------------------------------------
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, all its threads included."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-@dataclass(frozen=True)
-class Run:
-    target: str
-    round: int
-    wrk: WrkResult
-    server_cpu_s: float
-
-    @property
-    def cpu_us_per_request(self) -> float:
-        return self.server_cpu_s / self.wrk.requests * 1e6
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "target": self.target,
-            "round": self.round,
-            **self.wrk.as_dict(),
-            "server_cpu_s": self.server_cpu_s,
-            "server_cpu_us_per_request": self.cpu_us_per_request,
-        }
-
-
-def measure(
-    server: Server,
-    load: WrkLoad,
-    *,
-    round_: int,
-    connections: int,
-    duration_s: float,
-    cpu: int | None,
-) -> Run:
-    before = cpu_seconds(server.process.pid)
-    result = run_wrk(server.base_url, load, connections=connections, duration_s=duration_s, cpu=cpu)
-    used = cpu_seconds(server.process.pid) - before
-    return Run(target=server.name, round=round_, wrk=result, server_cpu_s=used)
 
 
 def summarize(runs: list[Run]) -> dict[str, Any]:

@@ -153,6 +153,27 @@ def _cell(value: object) -> str:
 # --- servers ---------------------------------------------------------------------------------
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its live children (nginx's workers), all their
+    threads included."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    try:
+        child_pids = [int(child) for child in children.read_text().split()]
+    except OSError:
+        child_pids = []  # a kernel without the file: the process alone
+    own = ticks / os.sysconf("SC_CLK_TCK")
+    return own + sum(_cpu_seconds_or_zero(child) for child in child_pids)
+
+
+def _cpu_seconds_or_zero(pid: int) -> float:
+    try:
+        return cpu_seconds(pid)
+    except (OSError, ValueError, IndexError):
+        return 0.0  # it exited in between
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((LOOPBACK, 0))
@@ -255,6 +276,8 @@ for line in io.lines(os.getenv("WRK_PATHS_FILE")) do
 end
 local token = os.getenv("WRK_BEARER")
 if token and token ~= "" then headers["Authorization"] = "Bearer " .. token end
+local range = os.getenv("WRK_RANGE")
+if range and range ~= "" then headers["Range"] = range end
 
 function init(args)
   for i, path in ipairs(paths) do built[i] = wrk.format("GET", path, headers) end
@@ -286,6 +309,8 @@ class WrkResult:
     requests: int
     duration_s: float
     requests_per_s: float
+    bytes: int  # received, headers included
+    bytes_per_s: float
     p50_ms: float
     p90_ms: float
     p99_ms: float
@@ -313,19 +338,29 @@ def require_wrk() -> None:
 
 @dataclass(frozen=True)
 class WrkLoad:
-    """What wrk sends: rotating paths (one per line in a file) with an optional bearer token."""
+    """What wrk sends: rotating paths (one per line in a file) with an optional bearer token
+    and an optional `Range` header (the same on every request)."""
 
     script: Path
     paths_file: Path
     bearer: str | None = None
+    range_header: str | None = None
 
 
-def prepare_wrk_load(work_dir: Path, paths: Sequence[str], bearer: str | None) -> WrkLoad:
+def prepare_wrk_load(
+    work_dir: Path,
+    paths: Sequence[str],
+    bearer: str | None,
+    *,
+    name: str = "paths",
+    range_header: str | None = None,
+) -> WrkLoad:
+    """Write the script and the paths under `work_dir`; `name` keeps several loads apart."""
     script = work_dir / "rotate.lua"
     script.write_text(WRK_SCRIPT)
-    paths_file = work_dir / "paths.txt"
+    paths_file = work_dir / f"{name}.txt"
     paths_file.write_text("\n".join(paths) + "\n")
-    return WrkLoad(script=script, paths_file=paths_file, bearer=bearer)
+    return WrkLoad(script=script, paths_file=paths_file, bearer=bearer, range_header=range_header)
 
 
 def run_wrk(
@@ -356,7 +391,12 @@ def run_wrk(
         ],
         cpu,
     )
-    env = {**os.environ, "WRK_PATHS_FILE": str(load.paths_file), "WRK_BEARER": load.bearer or ""}
+    env = {
+        **os.environ,
+        "WRK_PATHS_FILE": str(load.paths_file),
+        "WRK_BEARER": load.bearer or "",
+        "WRK_RANGE": load.range_header or "",
+    }
     completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if completed.returncode != 0:
         raise BenchError(f"wrk failed ({completed.returncode}): {completed.stderr.strip()}")
@@ -376,6 +416,8 @@ def run_wrk(
         requests=raw["requests"],
         duration_s=duration_s_measured,
         requests_per_s=raw["requests"] / duration_s_measured,
+        bytes=raw["bytes"],
+        bytes_per_s=raw["bytes"] / duration_s_measured,
         p50_ms=latency["p50"] / 1000,
         p90_ms=latency["p90"] / 1000,
         p99_ms=latency["p99"] / 1000,
@@ -384,3 +426,44 @@ def run_wrk(
         max_ms=latency["max"] / 1000,
         errors=errors,
     )
+
+
+@dataclass(frozen=True)
+class Run:
+    """One wrk run against one server, with the CPU time the server spent meanwhile."""
+
+    target: str
+    round: int
+    connections: int
+    wrk: WrkResult
+    server_cpu_s: float
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        return self.server_cpu_s / self.wrk.requests * 1e6
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "round": self.round,
+            "connections": self.connections,
+            **self.wrk.as_dict(),
+            "server_cpu_s": self.server_cpu_s,
+            "server_cpu_us_per_request": self.cpu_us_per_request,
+        }
+
+
+def measure(
+    server: Server,
+    load: WrkLoad,
+    *,
+    round_: int,
+    connections: int,
+    duration_s: float,
+    cpu: int | None = None,
+) -> Run:
+    """`run_wrk` against `server`, with its CPU time (children included) over the run."""
+    before = cpu_seconds(server.process.pid)
+    result = run_wrk(server.base_url, load, connections=connections, duration_s=duration_s, cpu=cpu)
+    used = cpu_seconds(server.process.pid) - before
+    return Run(server.name, round_, connections, result, used)

@@ -1,7 +1,7 @@
 """Server launchers that benchmark scripts run as subprocesses.
 
     python bench/servers.py encore --data DIR --port P
-    python bench/servers.py bare --port P --body-file F
+    python bench/servers.py bare --port P --body-file F [--route /api/v1/tracks/{track_id}]
 
 Both run uvicorn with exactly the options of `encore serve` (see `encore.cli.serve`), so that the
 only difference between them is the application.
@@ -25,15 +25,16 @@ UVICORN_OPTIONS: dict[str, Any] = {
     "access_log": False,
     "log_level": "info",
 }
+TRACK_ROUTE = "/api/v1/tracks/{track_id}"
 
 
-def bare_app(body: bytes) -> Starlette:
+def bare_app(body: bytes, route: str = TRACK_ROUTE) -> Starlette:
     """The framework's ceiling: one Starlette route answering fixed JSON bytes."""
 
-    async def track(_: Request) -> Response:
+    async def answer(_: Request) -> Response:
         return Response(body, media_type="application/json")
 
-    return Starlette(routes=[Route("/api/v1/tracks/{track_id}", track, methods=["GET"])])
+    return Starlette(routes=[Route(route, answer, methods=["GET"])])
 
 
 def serve_encore(data_dir: Path, port: int) -> None:
@@ -49,10 +50,10 @@ def serve_encore(data_dir: Path, port: int) -> None:
     uvicorn.run(create_app(bootstrap(settings)), host=HOST, port=port, **UVICORN_OPTIONS)
 
 
-def serve_bare(body_file: Path, port: int) -> None:
+def serve_bare(body_file: Path, port: int, route: str) -> None:
     import uvicorn
 
-    uvicorn.run(bare_app(body_file.read_bytes()), host=HOST, port=port, **UVICORN_OPTIONS)
+    uvicorn.run(bare_app(body_file.read_bytes(), route), host=HOST, port=port, **UVICORN_OPTIONS)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -64,11 +65,12 @@ def main(argv: list[str] | None = None) -> None:
     bare = targets.add_parser("bare", help="a bare Starlette route answering fixed bytes")
     bare.add_argument("--body-file", type=Path, required=True)
     bare.add_argument("--port", type=int, required=True)
+    bare.add_argument("--route", default=TRACK_ROUTE, help=f"the one route (default {TRACK_ROUTE})")
     args = parser.parse_args(argv)
     if args.target == "encore":
         serve_encore(args.data, args.port)
     else:
-        serve_bare(args.body_file, args.port)
+        serve_bare(args.body_file, args.port, args.route)
 
 
 if __name__ == "__main__":
