@@ -36,8 +36,10 @@ from encore.unit_of_work import UnitOfWorkFactory
 
 BAD_CREDENTIALS = "Wrong email or password"
 LOGIN_WINDOW_S = 60
-# How long a stale plan could outlive a change made on another API node (this one forgets it).
-ENTITLEMENT_TTL_S = 10.0
+# Every change of plan or membership deletes the cached entitlements it affects, in the cache the
+# API nodes share (Redis at scale), so the TTL only bounds memory: a listener streams every few
+# minutes and should find theirs cached.
+ENTITLEMENT_TTL_S = 900.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ the track's playable facts and the listener's entitlement come from caches that 
 the accounts service clear when they change them.
 """
 
+import random
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -156,7 +157,9 @@ class StreamService:
             if track is None:
                 raise NotFound("No such track", track_id=track_id)
             playable = Playable.of(track, list(uow.renditions.list_for_track(track_id)))
-        self._cache.set(key, playable.encode(), ttl_s=PLAYABLE_TTL_S)
+        # Spread over the last quarter of the TTL, so tracks cached together expire apart.
+        ttl_s = PLAYABLE_TTL_S * (0.75 + 0.25 * random.random())  # noqa: S311 (not security)
+        self._cache.set(key, playable.encode(), ttl_s=ttl_s)
         return playable
 
     def forget(self, change: CatalogChange) -> None:
