@@ -333,3 +333,20 @@ def test_a_scan_catalogs_now_and_a_later_run_encodes(rig: Rig, tmp_path: Path) -
     with rig.uow(readonly=True) as unit:
         assert len(unit.renditions.list_for_track(track_id)) == 6
     assert rig.importer.run([library], jobs=1).count(Status.UNCHANGED) == 2
+
+
+def test_copies_in_one_run_are_encoded_once(rig: Rig, tmp_path: Path) -> None:
+    library = _library(tmp_path / "music", 2)
+    for n in range(3):
+        (library / f"copy{n}.flac").write_bytes(b"audio 0")
+    (library / "bad-copy.flac").write_bytes(b"audio 0")  # only its name makes the fake fail
+    summary = rig.importer.run([library], jobs=2)
+    by_name = {Path(o.path).name: o for o in summary.outcomes}
+    same = [by_name[name] for name in ("track00.flac", "copy0.flac", "copy1.flac", "copy2.flac")]
+    assert sorted(o.status for o in same) == [Status.IMPORTED] + [Status.UNCHANGED] * 3
+    assert {o.track_id for o in same} == {id_from_hash(hashlib.sha256(b"audio 0").hexdigest())}
+    assert by_name["bad-copy.flac"].status is Status.FAILED
+    assert len(rig.transcoder.encodes) == 10  # two recordings, five rungs each
+    with rig.uow(readonly=True) as unit:
+        sources = unit.import_sources.get_many([str(p) for p in library.glob("copy*.flac")])
+    assert {source.track_id for source in sources.values()} == {same[0].track_id}

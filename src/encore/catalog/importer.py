@@ -146,8 +146,17 @@ class AudioImporter:
             self._scratch_dir.mkdir(parents=True, exist_ok=True)
             scratch = Path(tempfile.mkdtemp(dir=self._scratch_dir, prefix="run-"))
             try:
-                run = _Run(self, known, scratch, summary, progress, writer, jobs=max(1, jobs))
-                run.go(todo, transcode=transcode)
+                run = _Run(
+                    self,
+                    known,
+                    scratch,
+                    summary,
+                    progress,
+                    writer,
+                    jobs=max(1, jobs),
+                    transcode=transcode,
+                )
+                run.go(todo)
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
         # Files finish in any order; the summary reads best in the order of the walk.
@@ -219,6 +228,7 @@ class _Run:
         writer: CatalogWriter,
         *,
         jobs: int,
+        transcode: bool,
     ) -> None:
         self._importer = importer
         self._known = known
@@ -230,10 +240,12 @@ class _Run:
         # Each task's file, and whether the task is the file's read (True) or one of its encodes.
         self._tasks: dict[Future[Any], tuple[_InFlight, bool]] = {}
         self._in_flight = 0
-        self._transcode = True
-
-    def go(self, todo: list[_InFlight], *, transcode: bool) -> None:
         self._transcode = transcode
+        # Copies of a recording whose first file is still being encoded, by content hash: they
+        # are written after it, since they refer to its track.
+        self._copies: dict[str, list[FileFacts]] = {}
+
+    def go(self, todo: list[_InFlight]) -> None:
         waiting: Iterator[_InFlight] = iter(todo)
         limit = self._jobs * FILES_IN_FLIGHT_PER_JOB
         pool = ThreadPoolExecutor(max_workers=self._jobs, thread_name_prefix="import")
@@ -286,6 +298,10 @@ class _Run:
         facts, tags = item.facts, item.tags
         assert facts is not None
         assert tags is not None
+        if (copies := self._copies.get(facts.content_hash)) is not None:
+            self._in_flight -= 1
+            copies.append(facts)
+            return
         known = self._known.hashes.get(facts.content_hash)
         if known is not None and (known in self._known.encoded or not self._transcode):
             # The same recording again (a copy, a moved file, a touched one): remember the path.
@@ -306,6 +322,7 @@ class _Run:
         else:
             item.track_id = id_from_hash(facts.content_hash)
         self._known.hashes[facts.content_hash] = item.track_id
+        self._copies[facts.content_hash] = []
         if not self._transcode:
             self._encoded(item)
             return
@@ -329,11 +346,16 @@ class _Run:
         facts, tags = item.facts, item.tags
         assert facts is not None
         assert tags is not None
+        copies = self._copies.pop(facts.content_hash, [])
         if item.failure is not None:
             del self._known.hashes[facts.content_hash]
             if item.existing and item.previous is None:
                 self._known.unheard.release(item.track_id)
             self._fail(item, item.failure)
+            for copy in copies:  # the same bytes, the same failure
+                self._report(
+                    Outcome(str(copy.path), Status.FAILED, copy.size_bytes, reason=item.failure)
+                )
             return
         self._in_flight -= 1
         if item.renditions:
@@ -350,6 +372,8 @@ class _Run:
                 existing=item.existing,
             )
         )
+        for copy in copies:
+            self._writer.add(KnownRecording(copy, item.track_id))
 
     def _fail(self, item: _InFlight, reason: str) -> None:
         self._in_flight -= 1
