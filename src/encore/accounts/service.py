@@ -207,13 +207,12 @@ class AccountService:
     def entitlement(self, user_id: str) -> Entitlement:
         """The listener's country and effective plan, cached briefly: every stream request asks.
         Whatever changes a plan drops the cached copies it affects."""
-        key = _entitlement_key(user_id)
-        cached = self._cache.get(key)
+        cached = self.cached_entitlement(user_id)
         if cached is not None:
-            return Entitlement.decode(user_id, cached)
+            return cached
         account = self.get_account(user_id)
         found = Entitlement(user_id, account.user.country, account.effective_plan)
-        self._cache.set(key, found.encode(), ttl_s=ENTITLEMENT_TTL_S)
+        self._cache.set(_entitlement_key(user_id), found.encode(), ttl_s=ENTITLEMENT_TTL_S)
         return found
 
     def cached_entitlement(self, user_id: str) -> Entitlement | None:

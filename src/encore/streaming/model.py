@@ -4,10 +4,11 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from encore.catalog.audio import LADDER
 from encore.catalog.model import Quality, Rendition, Track
 
 # The ladder from lowest to highest; a missing rung falls back down this order.
-LADDER_ORDER = (Quality.LOW, Quality.NORMAL, Quality.HIGH, Quality.VERY_HIGH, Quality.LOSSLESS)
+LADDER_ORDER = tuple(spec.quality for spec in LADDER)
 # Qualities that come only with a paid plan.
 PAID_QUALITIES = frozenset({Quality.VERY_HIGH, Quality.LOSSLESS})
 

@@ -5,19 +5,17 @@ from datetime import datetime
 
 from sqlalchemy import Engine, func, select
 
+from encore.adapters.sql.catalog import SqlRenditionRepository
 from encore.adapters.sql.tables import (
     follows,
     listening_history,
     playlist_tracks,
-    renditions,
     users,
 )
 from encore.adapters.sql.tables import (
     playlists as playlists_table,
 )
 from encore.catalog.model import Quality
-
-_CHUNK = 900
 
 
 class SqlPopularity:
@@ -70,17 +68,7 @@ class SqlPopularity:
     def rendition_paths(
         self, track_ids: Sequence[str], qualities: Collection[Quality]
     ) -> Sequence[str]:
-        wanted = [quality.value for quality in qualities]
-        by_track: dict[str, list[tuple[int, str]]] = {}
-        order = {quality.value: n for n, quality in enumerate(Quality)}
         with self._engine.connect() as connection:
-            for start in range(0, len(track_ids), _CHUNK):
-                part = track_ids[start : start + _CHUNK]
-                rows = connection.execute(
-                    select(renditions.c.track_id, renditions.c.quality, renditions.c.path).where(
-                        renditions.c.track_id.in_(part), renditions.c.quality.in_(wanted)
-                    )
-                )
-                for row in rows:
-                    by_track.setdefault(row.track_id, []).append((order[row.quality], row.path))
-        return [path for t in track_ids for _, path in sorted(by_track.get(t, []))]
+            found = SqlRenditionRepository(connection).paths_by_track(track_ids)
+        wanted = [quality for quality in Quality if quality in qualities]
+        return [found[t][q] for t in track_ids if t in found for q in wanted if q in found[t]]
