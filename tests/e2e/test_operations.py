@@ -35,6 +35,9 @@ def test_metrics_count_requests_per_route_template(client: TestClient, listener:
     assert f"encore_http_requests_total{{{labels}}} 2.0" in text
     bucket = 'le="0.005",method="GET",route="/api/v1/tracks/{track_id}"'
     assert f"encore_http_request_duration_seconds_bucket{{{bucket}}}" in text
+    route = 'method="GET",route="/api/v1/tracks/{track_id}"'
+    assert f'encore_http_request_duration_seconds_bucket{{le="+Inf",{route}}} 2.0' in text
+    assert f"encore_http_request_duration_seconds_count{{{route}}} 2.0" in text
     assert "A" * 22 not in text
 
 

@@ -213,6 +213,26 @@ def test_the_fast_path_answers_as_the_route_does(
     assert strip(cold.json()) == strip(warm.json()) == strip(default.json())
 
 
+def test_a_failing_fast_path_leaves_the_answer_to_the_route(
+    client: TestClient,
+    services: Services,
+    listener: Listener,
+    tracks: Tracks,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert _stream(client, listener, tracks.lossy, "normal").status_code == 200  # warm now
+
+    def broken(**_: object) -> None:
+        raise RuntimeError("a bug in the fast path")
+
+    monkeypatch.setattr(services.streams, "grant_if_warm", broken)
+    answer = _stream(client, listener, tracks.lossy, "normal")
+    assert answer.status_code == 200
+    assert answer.json()["quality"] == "normal"
+    assert "The stream fast path failed" in caplog.text
+
+
 def test_each_stream_is_logged_as_stream_started(
     client: TestClient, services: Services, listener: Listener, tracks: Tracks
 ) -> None:

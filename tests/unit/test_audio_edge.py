@@ -14,7 +14,7 @@ import pytest
 from encore.adapters.media.disk_cache import DiskCachedStore
 from encore.adapters.media.local import LocalMediaStore
 from encore.media import MediaStore, StoredObject
-from encore.streaming.edge import AudioEdge
+from encore.streaming.edge import AudioEdge, AudioEdgeMount
 from encore.streaming.paths import audio_path
 from encore.streaming.signing import UrlSigner
 
@@ -463,3 +463,29 @@ def test_a_cached_copy_evicted_between_requests_is_fetched_again(
     again = call(edge, first, query=query(signer, first, clock.now), headers={"Range": "bytes=-5"})
     assert (again.status, again.body) == (206, DATA[-5:])
     assert cache.cached_keys() == [first[1:]]
+
+
+class Unreachable(LocalMediaStore):
+    """A store whose backend has gone away: every look-up fails."""
+
+    def local_path(self, key: str) -> Path | None:
+        raise ConnectionError("the media store is unreachable")
+
+    def stat(self, key: str) -> StoredObject | None:
+        raise ConnectionError("the media store is unreachable")
+
+
+def test_a_failing_store_is_a_problem_before_the_first_byte(
+    tmp_path: Path, signer: UrlSigner, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    edge = AudioEdge(media=Unreachable(tmp_path / "gone"), signer=signer, clock=clock)
+
+    async def framework(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("an /audio/ path never reaches the framework")
+
+    mounted = AudioEdgeMount(framework, edge=edge)
+    reply = call(mounted, PATH, query=query(signer, PATH, clock.now))  # type: ignore[arg-type]
+    assert reply.status == 503
+    assert reply.problem_type().endswith("/edge-failure")
+    assert reply.headers["cache-control"] == "no-store"
+    assert "media store is unreachable" in caplog.text

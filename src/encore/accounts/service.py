@@ -20,7 +20,7 @@ from encore.accounts.model import (
 from encore.accounts.passwords import MAX_LENGTH, MIN_LENGTH, Passwords
 from encore.accounts.ports import AccountsUnitOfWork
 from encore.accounts.tokens import AccessTokens, hash_refresh_token, new_refresh_token
-from encore.cache import Cache
+from encore.cache import Cache, DecodedCopies
 from encore.countries import normalize_country
 from encore.errors import (
     AlreadyExists,
@@ -40,6 +40,7 @@ LOGIN_WINDOW_S = 60
 # API nodes share (Redis at scale), so the TTL only bounds memory: a listener streams every few
 # minutes and should find theirs cached.
 ENTITLEMENT_TTL_S = 900.0
+DECODED_ENTITLEMENTS = 100_000  # listeners whose decoded entitlement is kept at hand
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,9 @@ class AccountService:
         self._signup_open = signup_open
         self._login_limit = login_attempts_per_minute
         self._clock = clock
+        self._decoded_entitlements = DecodedCopies(
+            Entitlement.decode, max_entries=DECODED_ENTITLEMENTS
+        )
 
     # --- sign-up and sign-in -----------------------------------------------------------------
 
@@ -217,7 +221,7 @@ class AccountService:
 
     def cached_entitlement(self, user_id: str) -> Entitlement | None:
         cached = self._cache.get(_entitlement_key(user_id))
-        return None if cached is None else Entitlement.decode(user_id, cached)
+        return None if cached is None else self._decoded_entitlements.get(user_id, cached)
 
     def _forget_entitlements(self, *user_ids: str) -> None:
         self._cache.delete(*(_entitlement_key(user_id) for user_id in user_ids))

@@ -1,7 +1,8 @@
 """The FastAPI application factory."""
 
+import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -9,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp
 
 from encore import __version__
 from encore.accounts.routes import router as accounts_router
@@ -23,15 +25,33 @@ from encore.streaming.routes import router as streaming_router
 log = logging.getLogger(__name__)
 
 
+class EncoreApp(FastAPI):
+    """FastAPI with a front of Encore's own: metrics and the hot paths (stream URLs, cached
+    documents, audio bytes) run ahead of the framework's middleware (error pages, telemetry,
+    its body limit), which only what they pass on needs. They answer in tens of microseconds,
+    and each layer they skip is a few more."""
+
+    front: Callable[[ASGIApp], ASGIApp] = staticmethod(lambda framework: framework)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return self.front(super().build_middleware_stack())
+
+
 def create_app(services: Services) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         services.origin_health.start()
+        # What start-up built (modules, schemas, the app) lives as long as the process. Frozen,
+        # the collector stops walking it: a full collection over it takes some 50 ms, a pause
+        # that every request in flight would wait through, several times a minute under load.
+        gc.collect()
+        gc.freeze()
         yield
+        gc.unfreeze()
         services.origin_health.stop()
         services.close()
 
-    app = FastAPI(
+    app = EncoreApp(
         title="Encore",
         version=__version__,
         description="A self-hostable music streaming service",
@@ -62,21 +82,19 @@ def create_app(services: Services) -> FastAPI:
     async def metrics(_: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-    # Outermost last: metrics see every answer, the body limit and the fast paths included.
-    # The audio edge sits in front of the router, which it does not need.
-    app.add_middleware(
-        AudioEdgeMount, edge=AudioEdge(media=services.media, signer=services.url_signer)
-    )
-    app.add_middleware(
-        DocumentFastPath,
-        documents=services.documents,
-        access_tokens=services.access_tokens,
-    )
-    app.add_middleware(
-        StreamFastPath, streams=services.streams, access_tokens=services.access_tokens
-    )
     app.add_middleware(BodySizeLimit, max_bytes=services.settings.max_body_bytes)
-    app.add_middleware(Metrics, registry=registry)
+    edge = AudioEdge(media=services.media, signer=services.url_signer)
+
+    def front(framework: ASGIApp) -> ASGIApp:
+        # Outermost first: metrics see every answer, the framework's error pages included.
+        hot: ASGIApp = AudioEdgeMount(framework, edge=edge)
+        hot = DocumentFastPath(
+            hot, documents=services.documents, access_tokens=services.access_tokens
+        )
+        hot = StreamFastPath(hot, streams=services.streams, access_tokens=services.access_tokens)
+        return Metrics(hot, registry=registry)
+
+    app.front = front
     return app
 
 

@@ -103,6 +103,9 @@ class RenditionRepository(Protocol):
         ...
 
     def list_for_track(self, track_id: str) -> Sequence[Rendition]: ...
+    def list_for_tracks(self, track_ids: Collection[str]) -> dict[str, list[Rendition]]:
+        """Each listed track's renditions, lowest quality first; tracks without any are absent."""
+        ...
 
 
 class ImportSourceRepository(Protocol):

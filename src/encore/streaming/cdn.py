@@ -21,8 +21,13 @@ class OriginSelector:
         self._origins = {
             region: tuple(u.rstrip("/") for u in urls) for region, urls in origins.items()
         }
-        self._down: set[str] = set()
+        self._down: frozenset[str] = frozenset()
         self._lock = threading.Lock()
+        # Each region's choice, worked out again whenever an origin goes down or up: a stream
+        # request only looks it up.
+        self._choices: dict[str, str | None] = {}
+        self._choice_elsewhere: str | None = None
+        self._choose_all()
 
     @property
     def configured(self) -> bool:
@@ -36,27 +41,37 @@ class OriginSelector:
 
     def choose(self, region: str) -> str | None:
         """The origin for a listener in `region`; None when no origin is configured at all."""
-        down = self._down
-        own = self._origins.get(region, ())
-        for url in own:
-            if url not in down:
-                return url
-        for other in REGIONS:
-            if other != region:
-                for url in self._origins.get(other, ()):
-                    if url not in down:
-                        return url
-        if own:
-            return own[0]
-        return next(iter(self.all_origins()), None)
+        return self._choices.get(region, self._choice_elsewhere)
 
     def mark_down(self, url: str) -> None:
         with self._lock:
             self._down = self._down | {url.rstrip("/")}
+            self._choose_all()
 
     def mark_up(self, url: str) -> None:
         with self._lock:
             self._down = self._down - {url.rstrip("/")}
+            self._choose_all()
+
+    def _choose_all(self) -> None:
+        self._choices = {region: self._work_out(region) for region in REGIONS}
+        self._choice_elsewhere = self._work_out(None)
+
+    def _work_out(self, region: str | None) -> str | None:
+        """The region's first origin that is up, else the first one up elsewhere (regions in a
+        fixed order), else the region's first (a URL that may work beats none)."""
+        own = self._origins.get(region, ()) if region is not None else ()
+        for url in own:
+            if url not in self._down:
+                return url
+        for other in REGIONS:
+            if other != region:
+                for url in self._origins.get(other, ()):
+                    if url not in self._down:
+                        return url
+        if own:
+            return own[0]
+        return next(iter(self.all_origins()), None)
 
     def is_down(self, url: str) -> bool:
         return url.rstrip("/") in self._down

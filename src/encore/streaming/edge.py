@@ -26,6 +26,7 @@ import contextlib
 import email.utils
 import errno
 import hashlib
+import logging
 import os
 import re
 import time
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from encore.api.middleware import ROUTE_TEMPLATE
 from encore.api.problems import problem
@@ -52,6 +53,8 @@ _NO_WAIT = getattr(os, "RWF_NOWAIT", 0)
 _NO_STORE = [(b"cache-control", b"no-store")]
 _ALLOW = [(b"allow", b"GET, HEAD")]
 _PLAIN_ETAG = re.compile(r"[0-9A-Za-z._-]{1,200}")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,18 +311,36 @@ class AudioEdge:
 
 
 class AudioEdgeMount:
-    """Hands `/audio/...` to the edge ahead of the framework's router and middleware."""
+    """Hands `/audio/...` to the edge ahead of the framework's router and middleware.
+
+    Ahead of the framework's error pages too: a failure before the first byte (the media store
+    unreachable) is answered here as a problem; once bytes are under way, only cutting the
+    connection tells the player.
+    """
 
     def __init__(self, app: ASGIApp, *, edge: AudioEdge) -> None:
         self.app = app
         self._edge = edge
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(PREFIX):
-            scope[ROUTE_TEMPLATE] = ROUTE
-            await self._edge(scope, receive, send)
+        if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
+            await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        scope[ROUTE_TEMPLATE] = ROUTE
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self._edge(scope, receive, tracking_send)
+        except Exception:
+            log.exception("The audio edge failed on %s", scope["path"])
+            if started:
+                raise
+            await _problem(send, scope["method"], "edge-failure")
 
 
 def _signature_of(query: bytes) -> tuple[str, str]:
@@ -376,6 +397,7 @@ _PROBLEMS = {
         ("invalid-signature", 403, "Invalid signature", "This link is not signed for this file"),
         ("expired-url", 403, "Link expired", "This link has expired; ask for a new one"),
         ("range-not-satisfiable", 416, "Range not satisfiable", "The range starts past the end"),
+        ("edge-failure", 503, "Audio unavailable", "The audio store could not be read; retry"),
     ]
 }
 

@@ -1,7 +1,7 @@
 """What playback needs to know of a track, and what a listener is handed to play it."""
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from encore.catalog.audio import LADDER
@@ -30,6 +30,21 @@ class Playable:
     duration_ms: int
     available_countries: frozenset[str] | None
     renditions: tuple[PlayableRendition, ...]
+    # What `rendition_for` answers for each quality, worked out once: a playable is decoded once
+    # and then answers many stream requests.
+    _choices: dict[Quality, PlayableRendition | None] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        by_quality = {r.quality: r for r in self.renditions}
+        choices: dict[Quality, PlayableRendition | None] = {
+            Quality.PREVIEW: by_quality.get(Quality.PREVIEW)
+        }
+        for rung, wanted in enumerate(LADDER_ORDER):
+            choices[wanted] = next(
+                (by_quality[q] for q in reversed(LADDER_ORDER[: rung + 1]) if q in by_quality),
+                None,
+            )
+        object.__setattr__(self, "_choices", choices)
 
     @classmethod
     def of(cls, track: Track, renditions: "list[Rendition] | tuple[Rendition, ...]") -> "Playable":
@@ -48,13 +63,7 @@ class Playable:
 
     def rendition_for(self, wanted: Quality) -> PlayableRendition | None:
         """The rendition of `wanted`, else the nearest one below it; None when there is none."""
-        by_quality = {r.quality: r for r in self.renditions}
-        if wanted is Quality.PREVIEW:
-            return by_quality.get(Quality.PREVIEW)
-        for quality in reversed(LADDER_ORDER[: LADDER_ORDER.index(wanted) + 1]):
-            if quality in by_quality:
-                return by_quality[quality]
-        return None
+        return self._choices.get(wanted)
 
     def encode(self) -> bytes:
         return json.dumps(

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from encore.api.deps import CurrentPrincipal, ServicesDep
 from encore.catalog.model import Quality
 from encore.catalog.routes import EntityId
-from encore.streaming.schemas import StreamRead
+from encore.streaming.schemas import StreamRead, stream_json
 
 router = APIRouter(prefix="/api/v1", tags=["streaming"])
 
@@ -39,4 +39,4 @@ async def stream_track(
         quality=quality,
         default_origin=str(request.base_url),
     )
-    return Response(StreamRead.of(grant).model_dump_json(), media_type="application/json")
+    return Response(stream_json(grant), media_type="application/json")

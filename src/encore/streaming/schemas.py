@@ -2,6 +2,7 @@
 
 from typing import Self
 
+import orjson
 from pydantic import Field
 
 from encore.api.schemas import ResponseBody
@@ -45,3 +46,23 @@ class StreamRead(ResponseBody):
             fallback=grant.fell_back,
             upscaled=grant.upscaled,
         )
+
+
+def stream_json(grant: StreamGrant) -> bytes:
+    """The body of a stream answer: `StreamRead` (which documents it) rendered without building
+    the model, for this is the busiest answer Encore gives. A test holds the two equal."""
+    return orjson.dumps(
+        {
+            "track_id": grant.track_id,
+            "stream_url": grant.stream_url,
+            "format": grant.format,
+            "bitrate": grant.bitrate_kbps,
+            "duration_ms": grant.duration_ms,
+            "expires_at": grant.expires_at.isoformat().replace("+00:00", "Z"),
+            "cdn_token": grant.cdn_token,
+            "quality": grant.quality.value,
+            "requested_quality": grant.requested_quality.value,
+            "fallback": grant.fell_back,
+            "upscaled": grant.upscaled,
+        }
+    )

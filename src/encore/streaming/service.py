@@ -3,16 +3,24 @@
 A stream request is the busiest call after catalog reads, so it touches no database when warm:
 the track's playable facts and the listener's entitlement come from caches that the catalog and
 the accounts service clear when they change them.
+
+A cached playable is fresh for a minute (another process, such as `encore import`, may have
+changed the track without telling this one). After that it is still served, while one background
+read brings it up to date: a popular track never sends a crowd of requests to the database at
+the instant its entry would otherwise have expired.
 """
 
+import logging
 import random
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Protocol
 
 from encore.accounts.model import Entitlement
-from encore.cache import Cache
+from encore.cache import Cache, DecodedCopies
 from encore.catalog.model import Quality
 from encore.catalog.ports import CatalogUnitOfWork
 from encore.catalog.service import CatalogChange
@@ -24,9 +32,14 @@ from encore.streaming.regions import region_of
 from encore.streaming.signing import UrlSigner
 from encore.unit_of_work import UnitOfWorkFactory
 
-PLAYABLE_TTL_S = 60.0
+PLAYABLE_FRESH_S = 60.0  # served without a second look for this long
+PLAYABLE_KEPT_S = 3600.0  # then served while being refreshed, for this long at most
 DECODED_PLAYABLES = 100_000  # decoded copies kept beside the byte cache
+REFRESH_BATCH = 500  # stale playables read in one go
 STREAM_STARTED = "stream_started"
+
+log = logging.getLogger(__name__)
+Background = Callable[[Callable[[], None]], object]
 
 
 class Entitlements(Protocol):
@@ -50,7 +63,9 @@ class StreamService:
         events: EventLog,
         cache: Cache,
         clock: Callable[[], float] = time.time,
+        background: Background | None = None,
     ) -> None:
+        """`background` runs a refresh off the caller's path (default: one worker thread)."""
         self._uow = uow
         self._entitlements = entitlements
         self._signer = signer
@@ -58,7 +73,12 @@ class StreamService:
         self._events = events
         self._cache = cache
         self._clock = clock
-        self._decoded_playables: dict[str, tuple[bytes, Playable]] = {}
+        self._background = background or _one_worker()
+        self._decoded = DecodedCopies(_decode_playable, max_entries=DECODED_PLAYABLES)
+        self._refreshing: set[str] = set()  # stale tracks due for a refresh or having one
+        self._due: list[str] = []  # of those, the ones not yet being read
+        self._draining = False  # whether a background refresh is under way
+        self._refreshing_lock = threading.Lock()
 
     def grant(
         self, *, user_id: str, track_id: str, quality: Quality, default_origin: str
@@ -83,17 +103,14 @@ class StreamService:
         listener = self._entitlements.cached_entitlement(user_id)
         if cached is None or listener is None:
             return None
-        return self._grant(self._decoded(track_id, cached), listener, quality, default_origin)
+        playable = self._cached_playable(track_id, cached)
+        return self._grant(playable, listener, quality, default_origin)
 
-    def _decoded(self, track_id: str, cached: bytes) -> Playable:
-        """The cached bytes as a Playable, decoded once per version of them."""
-        seen = self._decoded_playables.get(track_id)
-        if seen is not None and seen[0] == cached:
-            return seen[1]
-        if len(self._decoded_playables) >= DECODED_PLAYABLES:
-            self._decoded_playables.clear()
-        playable = Playable.decode(cached)
-        self._decoded_playables[track_id] = (cached, playable)
+    def _cached_playable(self, track_id: str, cached: bytes) -> Playable:
+        """The cached playable; past its freshness, one refresh is set going behind it."""
+        fresh_until, playable = self._decoded.get(track_id, cached)
+        if fresh_until <= self._clock():
+            self._refresh_later(track_id)
         return playable
 
     def _grant(
@@ -148,24 +165,83 @@ class StreamService:
         return grant
 
     def playable(self, track_id: str) -> Playable:
-        key = _playable_key(track_id)
-        cached = self._cache.get(key)
+        cached = self._cache.get(_playable_key(track_id))
         if cached is not None:
-            return self._decoded(track_id, cached)
-        with self._uow(readonly=True) as uow:
-            track = uow.tracks.get(track_id)
-            if track is None:
-                raise NotFound("No such track", track_id=track_id)
-            playable = Playable.of(track, list(uow.renditions.list_for_track(track_id)))
-        # Spread over the last quarter of the TTL, so tracks cached together expire apart.
-        ttl_s = PLAYABLE_TTL_S * (0.75 + 0.25 * random.random())  # noqa: S311 (not security)
-        self._cache.set(key, playable.encode(), ttl_s=ttl_s)
+            return self._cached_playable(track_id, cached)
+        playable = self._load([track_id]).get(track_id)
+        if playable is None:
+            raise NotFound("No such track", track_id=track_id)
         return playable
+
+    def _load(self, track_ids: Sequence[str]) -> dict[str, Playable]:
+        """Read the tracks' playable facts and cache them; a track that is gone is uncached."""
+        with self._uow(readonly=True) as uow:
+            tracks = uow.tracks.get_many(track_ids)
+            renditions = uow.renditions.list_for_tracks(list(tracks))
+        now = self._clock()
+        loaded = {}
+        for track_id in track_ids:
+            track = tracks.get(track_id)
+            if track is None:
+                self._cache.delete(_playable_key(track_id))
+                continue
+            playable = loaded[track_id] = Playable.of(track, renditions.get(track_id, []))
+            # Freshness spread over the last quarter, so that tracks cached together go stale
+            # (and are refreshed) apart.
+            fresh_s = PLAYABLE_FRESH_S * (0.75 + 0.25 * random.random())  # noqa: S311
+            self._cache.set(
+                _playable_key(track_id),
+                _encode_playable(now + fresh_s, playable),
+                ttl_s=PLAYABLE_KEPT_S,
+            )
+        return loaded
+
+    def _refresh_later(self, track_id: str) -> None:
+        with self._refreshing_lock:
+            if track_id in self._refreshing:
+                return
+            self._refreshing.add(track_id)
+            self._due.append(track_id)
+            if self._draining:
+                return
+            self._draining = True
+        self._background(self._refresh_due)
+
+    def _refresh_due(self) -> None:
+        """Refresh stale playables, many per read: those that went stale while a read was under
+        way are read together by the next one."""
+        while True:
+            with self._refreshing_lock:
+                batch, self._due = self._due[:REFRESH_BATCH], self._due[REFRESH_BATCH:]
+                if not batch:
+                    self._draining = False
+                    return
+            try:
+                self._load(batch)
+            except Exception:
+                # The stale copies go on serving; the next request past freshness tries again.
+                log.exception("Could not refresh the playable facts of %d tracks", len(batch))
+            finally:
+                with self._refreshing_lock:
+                    self._refreshing.difference_update(batch)
 
     def forget(self, change: CatalogChange) -> None:
         """Drop cached playable facts of changed tracks (new audio, a new licence)."""
         if change.track_ids:
             self._cache.delete(*(_playable_key(t) for t in change.track_ids))
+
+
+def _encode_playable(fresh_until: float, playable: Playable) -> bytes:
+    return b"%d:%b" % (int(fresh_until), playable.encode())
+
+
+def _decode_playable(_track_id: str, data: bytes) -> tuple[float, Playable]:
+    fresh_until, _, encoded = data.partition(b":")
+    return float(fresh_until), Playable.decode(encoded)
+
+
+def _one_worker() -> Background:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="playable-refresh").submit
 
 
 def _playable_key(track_id: str) -> str:

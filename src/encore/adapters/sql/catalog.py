@@ -598,23 +598,29 @@ class SqlRenditionRepository:
         return set(self._c.execute(select(renditions.c.track_id).distinct()).scalars())
 
     def list_for_track(self, track_id: str) -> Sequence[Rendition]:
-        rows = self._c.execute(select(renditions).where(renditions.c.track_id == track_id))
-        ordered = sorted(rows, key=lambda row: list(Quality).index(Quality(row.quality)))
-        return [
-            Rendition(
-                track_id=row.track_id,
-                quality=Quality(row.quality),
-                format=row.format,
-                codec=row.codec,
-                bitrate_kbps=row.bitrate_kbps,
-                size_bytes=row.size_bytes,
-                path=row.path,
-                checksum=row.checksum,
-                upscaled=row.upscaled,
-                created_at=row.created_at,
-            )
-            for row in ordered
-        ]
+        return self.list_for_tracks([track_id]).get(track_id, [])
+
+    def list_for_tracks(self, track_ids: Collection[str]) -> dict[str, list[Rendition]]:
+        found: dict[str, list[Rendition]] = {}
+        for part in _chunked(track_ids):
+            for row in self._c.execute(select(renditions).where(renditions.c.track_id.in_(part))):
+                found.setdefault(row.track_id, []).append(
+                    Rendition(
+                        track_id=row.track_id,
+                        quality=Quality(row.quality),
+                        format=row.format,
+                        codec=row.codec,
+                        bitrate_kbps=row.bitrate_kbps,
+                        size_bytes=row.size_bytes,
+                        path=row.path,
+                        checksum=row.checksum,
+                        upscaled=row.upscaled,
+                        created_at=row.created_at,
+                    )
+                )
+        for listed in found.values():
+            listed.sort(key=lambda rendition: _QUALITY_ORDER[rendition.quality])
+        return found
 
 
 class SqlImportSourceRepository:
@@ -751,6 +757,7 @@ def _track_values(track: Track) -> dict[str, Any]:
 
 # Bound parameters per IN list: well under SQLite's limit (32,766) and PostgreSQL's (65,535).
 _CHUNK = 900
+_QUALITY_ORDER = {quality: rank for rank, quality in enumerate(Quality)}
 
 
 def _chunked(items: Collection[Any]) -> Iterator[list[Any]]:
