@@ -166,7 +166,7 @@ http {{
             audio/flac flac;
         }}
         sendfile on;
-        sendfile_max_chunk 2m;
+        sendfile_max_chunk 128k;
         tcp_nopush on;
     }}
 }}
