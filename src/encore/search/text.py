@@ -39,7 +39,10 @@ def fold(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold().translate(_SPECIAL)
     text = _APOSTROPHES.sub("", text)
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    # Composed again: Hangul syllables decompose into letters that are no marks.
+    return unicodedata.normalize(
+        "NFC", "".join(c for c in decomposed if not unicodedata.combining(c))
+    )
 
 
 def _unspaced(char: str) -> bool:

@@ -66,8 +66,10 @@ def _document(document: SearchDocument) -> tantivy.Document:
         "kind": document.kind.value,
         "whole_name": " ".join(term.text for term in query_terms(stem)),
         "genre": [fold(genre).strip() for genre in document.genres],
-        # Public: everyone ("*"); private: only the owner.
-        "visible_to": "*" if document.public or document.owner is None else document.owner.id,
+        # Public: everyone; private: only the owner.
+        "visible_to": "public"
+        if document.public or document.owner is None
+        else f"owner {document.owner.id}",
         "popularity": document.popularity,
         "name_words": len(index_words(stem)),
         "payload": encode(document),
@@ -242,7 +244,9 @@ class TantivySearchIndex:
                 )
             )
         if kind is Kind.PLAYLIST:
-            visible = ["*"] if query.viewer_id is None else ["*", query.viewer_id]
+            visible = (
+                ["public"] if query.viewer_id is None else ["public", f"owner {query.viewer_id}"]
+            )
             filters.append(Q.term_set_query(schema, "visible_to", visible))
         clauses.extend((Occur.Must, Q.const_score_query(f, 0.0)) for f in filters)
         return Q.boolean_query(clauses)

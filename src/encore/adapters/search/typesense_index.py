@@ -36,7 +36,9 @@ def _fields() -> list[dict[str, Any]]:
 
 
 def _document(document: SearchDocument) -> dict[str, Any]:
-    visible = "*" if document.public or document.owner is None else document.owner.id
+    visible = (
+        "public" if document.public or document.owner is None else f"owner {document.owner.id}"
+    )
     body: dict[str, Any] = {
         "id": _key(document.kind, document.id),
         "kind": document.kind.value,
@@ -136,7 +138,9 @@ class TypesenseSearchIndex:
         if query.years is not None:
             filters.append(f"year:[{query.years.first}..{query.years.last}]")
         if kind is Kind.PLAYLIST:
-            visible = ["*"] if query.viewer_id is None else ["*", query.viewer_id]
+            visible = (
+                ["public"] if query.viewer_id is None else ["public", f"owner {query.viewer_id}"]
+            )
             filters.append(f"visible_to:=[{','.join(_quoted(v) for v in visible)}]")
         if query.offset % query.limit == 0:
             page, per_page, skip = query.offset // query.limit + 1, query.limit, 0
