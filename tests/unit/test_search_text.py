@@ -13,7 +13,7 @@ from encore.search.text import fold, max_edits, query_terms, words
         ("AC/DC", ["ac", "dc", "acdc"]),
         ("R.E.M.", ["r", "e", "m", "rem"]),
         ("Anti-Hero", ["anti", "hero", "antihero"]),
-        ("Don’t Stop", ["dont", "stop"]),
+        ("Don\u2019t Stop", ["dont", "stop"]),
         ("Ke$ha", ["kesha"]),
         ("Simon & Garfunkel", ["simon", "and", "garfunkel"]),
         ("1989 (Deluxe)", ["1989", "deluxe"]),
