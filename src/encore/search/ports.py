@@ -14,7 +14,9 @@ class SearchIndex(Protocol):
     def delete(self, kind: Kind, ids: Sequence[str]) -> None: ...
 
     def rebuild(self, kinds: Sequence[Kind], batches: Iterable[Sequence[SearchDocument]]) -> None:
-        """Replace every document of these kinds with those of `batches`, all at once."""
+        """Replace every document of these kinds with those of `batches`, all at once. Documents
+        given earlier win ties in ranking where an engine has no better way (most popular
+        first is best)."""
         ...
 
     def search(self, query: SearchQuery, kind: Kind) -> Page:
@@ -39,4 +41,6 @@ class DocumentSource(Protocol):
         """How many documents `everything` yields, for a progress bar."""
         ...
 
-    def everything(self, *, batch: int) -> Iterator[list[SearchDocument]]: ...
+    def everything(self, *, batch: int) -> Iterator[list[SearchDocument]]:
+        """Every document; tracks come first, the most popular first."""
+        ...

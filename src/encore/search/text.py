@@ -9,6 +9,7 @@ are split into single characters, so that any part of a name can be found.
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Letters that do not decompose into a base letter and a combining mark.
 _SPECIAL = str.maketrans(
@@ -45,48 +46,35 @@ def fold(text: str) -> str:
     )
 
 
-def _unspaced(char: str) -> bool:
-    """Characters of scripts written without spaces between words."""
-    code = ord(char)
-    return (
-        0x3040 <= code <= 0x30FF  # hiragana, katakana
-        or 0x3400 <= code <= 0x9FFF  # CJK ideographs
-        or 0xAC00 <= code <= 0xD7AF  # hangul syllables
-        or 0x0E00 <= code <= 0x0EFF  # thai, lao
-        or 0xF900 <= code <= 0xFAFF
-        or 0x20000 <= code <= 0x2FFFF
-    )
+# Scripts written without spaces between words: kana, CJK ideographs, Hangul, Thai and Lao.
+_UNSPACED = re.compile(
+    "[\u0e00-\u0eff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002ffff]"
+)
 
 
 def _split_unspaced(word: str) -> list[str]:
-    if not any(_unspaced(c) for c in word):
+    """Each character of an unspaced script is a word of its own."""
+    if not _UNSPACED.search(word):
         return [word]
-    parts: list[str] = []
-    run = ""
-    for char in word:
-        if _unspaced(char):
-            if run:
-                parts.append(run)
-                run = ""
-            parts.append(char)
-        else:
-            run += char
-    if run:
-        parts.append(run)
-    return parts
+    return [part for part in re.split(f"({_UNSPACED.pattern})", word) if part]
 
 
-def words(text: str) -> list[str]:
-    """The words of `text`, folded, in order, each once where it occurs."""
+@lru_cache(maxsize=100_000)
+def _words(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for match in _CHUNK.finditer(fold(text)):
         chunk = match.group()
         parts = [p for w in _WORD.findall(chunk) for p in _split_unspaced(w)]
         out.extend(p[:MAX_WORD] for p in parts)
         joined = "".join(parts)
-        if len(parts) > 1 and not any(_unspaced(c) for c in joined):
+        if len(parts) > 1 and not _UNSPACED.search(joined):
             out.append(joined[:MAX_WORD])
-    return out
+    return tuple(out)
+
+
+def words(text: str) -> list[str]:
+    """The words of `text`, folded, in order (names repeat across tracks: kept in a cache)."""
+    return list(_words(text))
 
 
 def index_words(text: str) -> list[str]:
@@ -106,7 +94,7 @@ class QueryTerm:
 
 def max_edits(word: str) -> int:
     """Typos forgiven: one for words of 4 letters or more, two from 8."""
-    if any(c.isdigit() for c in word) or any(_unspaced(c) for c in word):
+    if any(c.isdigit() for c in word) or _UNSPACED.search(word):
         return 0
     if len(word) >= 8:
         return 2
@@ -123,7 +111,7 @@ def query_terms(text: str) -> list[QueryTerm]:
     for match in _CHUNK.finditer(fold(text)):
         parts = [p for w in _WORD.findall(match.group()) for p in _split_unspaced(w)]
         joined = "".join(parts)
-        if len(parts) > 1 and not any(_unspaced(c) for c in joined):
+        if len(parts) > 1 and not _UNSPACED.search(joined):
             terms.append(joined[:MAX_WORD])
         else:
             terms.extend(p[:MAX_WORD] for p in parts)

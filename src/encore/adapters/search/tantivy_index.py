@@ -21,13 +21,23 @@ import tantivy
 
 from encore.adapters.search.codec import decode, encode
 from encore.search.model import Kind, Page, SearchDocument, SearchQuery
-from encore.search.ranking import POINTS, FieldPoints, final_score, title_stem
+from encore.search.ranking import (
+    POINTS,
+    FieldPoints,
+    beyond_any_typo,
+    final_score,
+    title_stem,
+)
 from encore.search.text import MAX_WORD, QueryTerm, fold, index_words, query_terms
 
 WRITER_HEAP = 64_000_000
+# A rebuild writes the whole index at once: the more it holds in memory, the fewer segments it
+# leaves, and every segment costs each typo lookup a walk through its own dictionary.
+REBUILD_HEAP = 1_500_000_000
 # How many of the best by points are re-ranked; a page past this is cut short.
 CANDIDATES = 200
 MIN_PREFIX = 1
+MIN_BEGINNING = 3
 FIELDS = ("name", "context", "album")
 Q = tantivy.Query
 Occur = tantivy.Occur
@@ -108,13 +118,14 @@ class TantivySearchIndex:
         self, batches: Iterable[Sequence[SearchDocument]], *, clear: Sequence[Kind] = ()
     ) -> None:
         """Many documents under one writer and one commit: searches see all of it or none."""
-        writer = self._index.writer(WRITER_HEAP, 1)
+        writer = self._index.writer(REBUILD_HEAP if clear else WRITER_HEAP, 1)
         try:
             for kind in clear:
                 writer.delete_documents_by_term("kind", kind.value)
             for batch in batches:
                 for document in batch:
-                    writer.delete_documents_by_term("key", _key(document.kind, document.id))
+                    if document.kind not in clear:
+                        writer.delete_documents_by_term("key", _key(document.kind, document.id))
                     writer.add_document(_document(document))
             writer.commit()
         except BaseException:
@@ -150,10 +161,21 @@ class TantivySearchIndex:
         searcher = self._index.searcher()
         wanted = query.offset + query.limit
         limit = max(CANDIDATES, wanted)
-        result = searcher.search(self._query(query, kind, terms, every=True), limit, count=True)
+        # Without typos first, which is cheap: when enough documents match every word so well
+        # that no document with a typo could come before them, the typos need no looking up.
+        result = searcher.search(
+            self._query(query, kind, terms, every=True, typos=False), limit, count=True
+        )
+        sure = beyond_any_typo(len(terms))
+        if sum(1 for score, _ in result.hits if score > sure) < wanted:
+            result = searcher.search(
+                self._query(query, kind, terms, every=True, typos=True), limit, count=True
+            )
         if not result.hits and len(terms) > 1:
             # No document has every word: the ones with most of them are the next best thing.
-            result = searcher.search(self._query(query, kind, terms, every=False), limit)
+            result = searcher.search(
+                self._query(query, kind, terms, every=False, typos=True), limit
+            )
         hits = result.hits
         if not hits:
             return Page()
@@ -192,7 +214,7 @@ class TantivySearchIndex:
 
     # --- the query -----------------------------------------------------------------------------
 
-    def _term_query(self, term: QueryTerm) -> tantivy.Query:
+    def _term_query(self, term: QueryTerm, *, typos: bool) -> tantivy.Query:
         """The best way `term` matches one of the fields, in points."""
         schema = self._schema
         word = term.text
@@ -200,26 +222,28 @@ class TantivySearchIndex:
         for field in FIELDS:
             points: FieldPoints = getattr(POINTS, field)
             found = [(Q.term_query(schema, field, word), points.exact)]
-            if len(word) < MAX_WORD:
+            # A word of one or two letters is a whole word ("in", "du") unless being typed: as
+            # the beginning of words it would match a good part of the catalog, at a cost.
+            if len(word) < MAX_WORD and (term.typing or len(word) >= MIN_BEGINNING):
                 # A word still being typed: its beginning is nearly as good as the whole word.
                 begun = points.exact - 0.5 if term.typing else points.prefix
                 found.append((Q.term_query(schema, f"{field}_prefixes", word), begun))
-            if term.max_edits >= 1:
+            if typos and term.max_edits >= 1:
                 found.append((Q.fuzzy_term_query(schema, field, word, 1), points.one_typo))
                 if term.typing:
                     fuzzy_prefix = Q.fuzzy_term_query(schema, field, word, 1, True, True)
                     found.append((fuzzy_prefix, points.one_typo_prefix))
-            if term.max_edits >= 2:
+            if typos and term.max_edits >= 2:
                 found.append((Q.fuzzy_term_query(schema, field, word, 2), points.two_typos))
             options.extend(Q.const_score_query(query, score) for query, score in found)
         return Q.disjunction_max_query(options)
 
     def _query(
-        self, query: SearchQuery, kind: Kind, terms: list[QueryTerm], *, every: bool
+        self, query: SearchQuery, kind: Kind, terms: list[QueryTerm], *, every: bool, typos: bool
     ) -> tantivy.Query:
         schema = self._schema
         occur = Occur.Must if every else Occur.Should
-        words = [(occur, self._term_query(term)) for term in terms]
+        words = [(occur, self._term_query(term, typos=typos)) for term in terms]
         text = Q.boolean_query(words)
         whole = " ".join(term.text for term in terms)
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = [

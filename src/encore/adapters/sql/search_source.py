@@ -4,7 +4,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy.engine import Connection
 
 from encore.adapters.sql.tables import (
@@ -55,11 +55,8 @@ class SqlDocumentSource:
             )
 
     def everything(self, *, batch: int) -> Iterator[list[SearchDocument]]:
-        for table, build in (
-            (tracks, self._tracks),
-            (albums, self._albums),
-            (artists, self._artists),
-        ):
+        yield from self._popular_tracks_first(batch)
+        for table, build in ((albums, self._albums), (artists, self._artists)):
             after = ""
             while True:
                 with self._engine.connect() as connection:
@@ -75,6 +72,28 @@ class SqlDocumentSource:
                         break
                     yield build(connection, ids)
                 after = ids[-1]
+
+    def _popular_tracks_first(self, batch: int) -> Iterator[list[SearchDocument]]:
+        """Tracks by popularity, most popular first (then by id), a batch at a time."""
+        after: tuple[int, str] | None = None
+        while True:
+            statement = select(tracks.c.id, tracks.c.popularity)
+            if after is not None:
+                statement = statement.where(
+                    or_(
+                        tracks.c.popularity < after[0],
+                        and_(tracks.c.popularity == after[0], tracks.c.id > after[1]),
+                    )
+                )
+            with self._engine.connect() as connection:
+                rows = connection.execute(
+                    statement.order_by(tracks.c.popularity.desc(), tracks.c.id).limit(batch)
+                ).all()
+                if not rows:
+                    return
+                found = {d.id: d for d in self._tracks(connection, [row.id for row in rows])}
+            yield [found[row.id] for row in rows if row.id in found]
+            after = (rows[-1].popularity, rows[-1].id)
 
     # --- one kind each -------------------------------------------------------------------------
 
