@@ -240,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     if not FEED.is_file():
         raise SystemExit(f"{FEED} is missing (see ../shared/data)")
     machine = machine_info()
-    results: dict[str, Any] = {"parameters": {k: v for k, v in vars(args).items()}}
+    results: dict[str, Any] = {"parameters": dict(vars(args))}
     with tempfile.TemporaryDirectory(prefix="encore-bench-search-") as temp:
         work = Path(temp)
         real_dir = work / "real"
