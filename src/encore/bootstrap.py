@@ -123,6 +123,9 @@ def bootstrap(
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
 
+    def search_health() -> None:
+        search_index.count()
+
     return Services(
         settings=settings,
         accounts=accounts,
@@ -141,7 +144,7 @@ def bootstrap(
         ),
         search=search,
         search_index=search_index,
-        health_checks={"database": database},
+        health_checks={"database": database, "search": search_health},
     )
 
 

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from encore.bootstrap import Services
 from encore.catalog.model import Ref
 from encore.search.model import Kind, SearchDocument
+from encore.search.schemas import SearchRead
 from tests.builders import make_album, make_artist, make_track
 from tests.e2e.conftest import Listener
 
@@ -56,6 +57,7 @@ def catalog(services: Services) -> dict[str, str]:
 def search(client: TestClient, listener: Listener, **params: object) -> dict[str, object]:
     answer = client.get("/api/v1/search", params=params, headers=listener.auth)
     assert answer.status_code == 200, answer.text
+    SearchRead.model_validate_json(answer.content, strict=True)  # as documented
     body: dict[str, object] = answer.json()
     return body
 
@@ -94,7 +96,7 @@ def test_the_seed_answer_shape(
         }
     }
     artists = search(client, listener, q="acdc", type="artist,track")
-    assert list(artists) == ["tracks", "artists"]
+    assert list(artists) == ["artists", "tracks"]  # in the order asked for
     assert artists["artists"] == {
         "items": [{"id": catalog["acdc"], "name": "AC/DC", "popularity": 81}],
         "total": 1,

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from encore.api.deps import CurrentPrincipal, ServicesDep
 from encore.search.model import SearchQuery
-from encore.search.schemas import SearchRead, SuggestionRead, SuggestRead
+from encore.search.schemas import SearchRead, SuggestionRead, SuggestRead, render
 from encore.search.service import MAX_SUGGESTIONS, parse_kinds, parse_years
 
 router = APIRouter(prefix="/api/v1", tags=["search"])
@@ -40,7 +40,7 @@ async def search(
         viewer_id=principal.user_id,
     )
     results = await run_in_threadpool(services.search.search, query)
-    return Response(SearchRead.of(results).model_dump_json(exclude_none=True), media_type=JSON)
+    return Response(render(results), media_type=JSON)
 
 
 @router.get("/search/suggest", response_class=Response, responses={200: {"model": SuggestRead}})

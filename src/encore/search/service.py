@@ -1,6 +1,7 @@
 """Search: checks what is asked, asks the index once per kind, keeps it up to date."""
 
 import logging
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 
@@ -27,6 +28,7 @@ REINDEX_BATCH = 2_000
 CATALOG_KINDS = (Kind.TRACK, Kind.ALBUM, Kind.ARTIST)
 SUGGEST_ORDER = (Kind.ARTIST, Kind.TRACK, Kind.ALBUM, Kind.PLAYLIST)
 
+_YEARS = re.compile(r"(\d{1,4})(?:-(\d{1,4}))?")
 log = logging.getLogger(__name__)
 Progress = Callable[[int], None]
 
@@ -46,12 +48,11 @@ def parse_kinds(text: str) -> tuple[Kind, ...]:
 
 def parse_years(text: str) -> YearRange:
     """`1975` or `1970-1979`."""
-    first, _, last = text.strip().partition("-")
-    try:
-        years = YearRange(int(first), int(last or first))
-    except ValueError:
-        raise InvalidInput("year takes a year (1975) or a range (1970-1979)") from None
-    if not 0 < years.first <= years.last <= 9999:
+    found = _YEARS.fullmatch(text.strip())
+    if found is None:
+        raise InvalidInput("year takes a year (1975) or a range (1970-1979)")
+    years = YearRange(int(found[1]), int(found[2] or found[1]))
+    if not 0 < years.first <= years.last:
         raise InvalidInput("year takes a year (1975) or a range (1970-1979), earliest first")
     return years
 
