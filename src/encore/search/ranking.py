@@ -36,15 +36,6 @@ POINTS = Points()
 MAX_NAME_WORDS = 20
 
 
-def beyond_any_typo(words: int) -> float:
-    """Points above which a document of `words` typed words is sure to come before any document
-    that matches one of them only with a typo, whatever their names' lengths and popularity."""
-    best_with_a_typo = POINTS.name.exact * (words - 1) + POINTS.name.one_typo
-    most_added = POINTS.per_popularity * 100
-    most_taken = POINTS.per_name_word * MAX_NAME_WORDS
-    return best_with_a_typo + most_added + most_taken
-
-
 def final_score(score: float, *, popularity: int, name_words: int) -> float:
     name_words = min(name_words, MAX_NAME_WORDS)
     return score - POINTS.per_name_word * name_words + POINTS.per_popularity * popularity

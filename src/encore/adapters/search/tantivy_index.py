@@ -3,9 +3,11 @@
 Words are folded and split by `encore.search.text` before Tantivy sees them, so the index and
 the queries agree on what a word is. Each word of a query is looked up exactly (per field), as
 the beginning of a word (a field of every word's prefixes, so typing stays a term lookup), and
-within one or two typos; each kind of match scores a constant (`encore.search.ranking`). The best
-few hundred by those points are re-ranked with the name's length and popularity read from fast
-fields; only the page shown is read from the document store.
+within one or two typos, which are looked up only when the words as typed do not fill the page;
+each kind of match scores a constant (`encore.search.ranking`). The best few hundred by those
+points are re-ranked with the name's length and popularity read from fast fields; only the page
+shown is read from the document store. Among equal points Tantivy keeps the documents written
+first, and a rebuild writes the most popular tracks first, so the few hundred are the right ones.
 
 One writer at a time may hold an index: each write takes it, commits and lets it go, so that an
 `encore import` can update the index of a running server. Readers pick up new commits on the
@@ -21,13 +23,7 @@ import tantivy
 
 from encore.adapters.search.codec import decode, encode
 from encore.search.model import Kind, Page, SearchDocument, SearchQuery
-from encore.search.ranking import (
-    POINTS,
-    FieldPoints,
-    beyond_any_typo,
-    final_score,
-    title_stem,
-)
+from encore.search.ranking import POINTS, FieldPoints, final_score, title_stem
 from encore.search.text import MAX_WORD, QueryTerm, fold, index_words, query_terms
 
 WRITER_HEAP = 64_000_000
@@ -161,13 +157,12 @@ class TantivySearchIndex:
         searcher = self._index.searcher()
         wanted = query.offset + query.limit
         limit = max(CANDIDATES, wanted)
-        # Without typos first, which is cheap: when enough documents match every word so well
-        # that no document with a typo could come before them, the typos need no looking up.
+        # Without typos first, which is cheap. When documents with every word, typed right (or
+        # begun), fill the page, typos are not looked up: what is typed right is what is meant.
         result = searcher.search(
             self._query(query, kind, terms, every=True, typos=False), limit, count=True
         )
-        sure = beyond_any_typo(len(terms))
-        if sum(1 for score, _ in result.hits if score > sure) < wanted:
+        if len(result.hits) < wanted:
             result = searcher.search(
                 self._query(query, kind, terms, every=True, typos=True), limit, count=True
             )
