@@ -16,14 +16,14 @@ class FieldPoints:
     prefix: float  # a word begins with it
     one_typo: float
     one_typo_prefix: float  # a word begins with it, give or take one typo
-    two_typos: float
 
 
 @dataclass(frozen=True, slots=True)
 class Points:
-    name: FieldPoints = FieldPoints(10.0, 6.0, 4.0, 3.0, 2.5)  # a title, or the name
-    context: FieldPoints = FieldPoints(9.0, 5.5, 3.8, 2.8, 2.3)  # artists, a playlist's owner
-    album: FieldPoints = FieldPoints(7.0, 4.0, 2.5, 2.0, 1.5)
+    name: FieldPoints = FieldPoints(10.0, 6.0, 4.0, 3.0)  # a title, or the name
+    context: FieldPoints = FieldPoints(9.0, 5.5, 3.8, 2.8)  # artists, a playlist's owner
+    album: FieldPoints = FieldPoints(7.0, 4.0, 2.5, 2.0)
+    two_typos: float = 2.3  # in any field
     whole_name: float = 3.0  # the query is the name, nothing more or less
     # Taken off per word of the name, so that shorter names win between equals.
     per_name_word: float = 0.05

@@ -43,6 +43,8 @@ def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("key", tokenizer_name="raw", index_option="basic")
     builder.add_text_field("kind", tokenizer_name="raw", index_option="basic")
+    # Every word of every field, for the costliest lookup (two typos), done once, not per field.
+    builder.add_text_field("words", tokenizer_name="whitespace", index_option="basic")
     for field in FIELDS:
         builder.add_text_field(field, tokenizer_name="whitespace", index_option="basic")
         builder.add_text_field(
@@ -83,6 +85,7 @@ def _document(document: SearchDocument) -> tantivy.Document:
     for field, words in (("name", name), ("context", context), ("album", album)):
         fields[field] = " ".join(words)
         fields[f"{field}_prefixes"] = " ".join(_prefixes(words))
+    fields["words"] = " ".join({*name, *context, *album})
     if document.year is not None:
         fields["year"] = document.year
     return tantivy.Document(**fields)
@@ -228,9 +231,10 @@ class TantivySearchIndex:
                 if term.typing:
                     fuzzy_prefix = Q.fuzzy_term_query(schema, field, word, 1, True, True)
                     found.append((fuzzy_prefix, points.one_typo_prefix))
-            if typos and term.max_edits >= 2:
-                found.append((Q.fuzzy_term_query(schema, field, word, 2), points.two_typos))
             options.extend(Q.const_score_query(query, score) for query, score in found)
+        if typos and term.max_edits >= 2:
+            two = Q.fuzzy_term_query(schema, "words", word, 2)
+            options.append(Q.const_score_query(two, POINTS.two_typos))
         return Q.disjunction_max_query(options)
 
     def _query(
