@@ -32,6 +32,7 @@ from _search_fts5 import build as build_fts5
 from _search_fts5 import search as search_fts5
 from common import (
     DATA_DIR,
+    BenchError,
     Run,
     free_port,
     machine_info,
@@ -154,6 +155,7 @@ def run_size(
             "fts5": ([python, str(servers), "fts5", "--db", str(fts5_db)], {}),
         }
         runs: list[Run] = []
+        failed: dict[str, list[dict[str, Any]]] = {}
         for engine in ENGINES:
             command, env = commands[engine]
             port = free_port()
@@ -170,24 +172,33 @@ def run_size(
                 measure(running, load, round_=0, connections=4, duration_s=2)
                 for round_ in range(1, args.rounds + 1):
                     for connections in (1, 16):
-                        runs.append(
-                            measure(
-                                running,
-                                load,
-                                round_=round_,
-                                connections=connections,
-                                duration_s=args.duration,
+                        try:
+                            runs.append(
+                                measure(
+                                    running,
+                                    load,
+                                    round_=round_,
+                                    connections=connections,
+                                    duration_s=args.duration,
+                                )
                             )
-                        )
+                        except BenchError as error:
+                            # Kept and reported: one engine stalling must not hide the others.
+                            print(f"   {engine} round {round_} x{connections}: {error}")
+                            failed.setdefault(engine, []).append(
+                                {"round": round_, "connections": connections, "error": str(error)}
+                            )
         for engine in ENGINES:
             one = [r for r in runs if r.target == engine and r.connections == 1]
             many = [r for r in runs if r.target == engine and r.connections == 16]
+            nan = float("nan")
             figures[engine]["http"] = {
-                "p50_ms": median([r.wrk.p50_ms for r in one]),
-                "p99_ms": median([r.wrk.p99_ms for r in one]),
-                "qps_16_clients": median([r.wrk.requests_per_s for r in many]),
-                "p99_ms_16_clients": median([r.wrk.p99_ms for r in many]),
+                "p50_ms": median([r.wrk.p50_ms for r in one]) if one else nan,
+                "p99_ms": median([r.wrk.p99_ms for r in one]) if one else nan,
+                "qps_16_clients": median([r.wrk.requests_per_s for r in many]) if many else nan,
+                "p99_ms_16_clients": median([r.wrk.p99_ms for r in many]) if many else nan,
                 "runs": [r.as_dict() for r in runs if r.target == engine],
+                "failed_runs": failed.get(engine, []),
             }
     return figures
 
@@ -232,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tracks", type=int, help="tracks of the scale run (default 1,000,000)")
     parser.add_argument("--rounds", type=int, help="rounds of wrk runs per engine")
     parser.add_argument("--duration", type=float, help="seconds per wrk run")
+    parser.add_argument("--work", type=Path, help="keep the data, indexes and logs here")
+    parser.add_argument("--real-only", action="store_true", help="skip the scale run")
     args = parser.parse_args(argv)
     args.tracks = args.tracks or (100_000 if args.quick else 1_000_000)
     args.rounds = args.rounds or (1 if args.quick else 3)
@@ -240,9 +253,11 @@ def main(argv: list[str] | None = None) -> int:
     if not FEED.is_file():
         raise SystemExit(f"{FEED} is missing (see ../shared/data)")
     machine = machine_info()
-    results: dict[str, Any] = {"parameters": dict(vars(args))}
+    parameters = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    results: dict[str, Any] = {"parameters": parameters}
     with tempfile.TemporaryDirectory(prefix="encore-bench-search-") as temp:
-        work = Path(temp)
+        work = args.work or Path(temp)
+        work.mkdir(parents=True, exist_ok=True)
         real_dir = work / "real"
         print("== importing the real catalog through the metadata feed", flush=True)
         import_real(real_dir, FEED)
@@ -252,6 +267,9 @@ def main(argv: list[str] | None = None) -> int:
         results["real"] = run_size("real", real_dir, lambda: [real], token, work, args)
         results["real"]["tracks"] = tracks
         report(f"real catalog ({tracks:,} tracks)", results["real"])
+        if args.real_only:
+            write_results("search-real", results, machine=machine)
+            return 0
         scale_dir = work / "scale"
         shutil.copytree(real_dir, scale_dir, ignore=shutil.ignore_patterns("search"))
         label = f"{args.tracks:,} tracks"
