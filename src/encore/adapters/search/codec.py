@@ -1,4 +1,5 @@
-"""A search document as the JSON an index stores beside it, to answer without the database."""
+"""What both search adapters store: a document's key, who may see it, and the JSON kept beside
+it to answer without the database."""
 
 from typing import Any
 
@@ -6,6 +7,22 @@ import orjson
 
 from encore.catalog.model import Ref
 from encore.search.model import Kind, SearchDocument
+
+
+def document_key(kind: Kind, document_id: str) -> str:
+    return f"{kind.value}:{document_id}"
+
+
+def visibility(document: SearchDocument) -> str:
+    """Public documents are everyone's; a private playlist is its owner's only."""
+    if document.public or document.owner is None:
+        return "public"
+    return f"owner {document.owner.id}"
+
+
+def visible_to(viewer_id: str | None) -> list[str]:
+    """The visibilities a viewer (or an anonymous caller) may see."""
+    return ["public"] if viewer_id is None else ["public", f"owner {viewer_id}"]
 
 
 def _ref(value: Any) -> Ref | None:

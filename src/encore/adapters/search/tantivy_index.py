@@ -21,7 +21,7 @@ from typing import Any
 
 import tantivy
 
-from encore.adapters.search.codec import decode, encode
+from encore.adapters.search.codec import decode, document_key, encode, visibility, visible_to
 from encore.search.model import Kind, Page, SearchDocument, SearchQuery
 from encore.search.ranking import POINTS, FieldPoints, final_score, title_stem
 from encore.search.text import MAX_WORD, QueryTerm, fold, index_words, query_terms
@@ -70,14 +70,11 @@ def _document(document: SearchDocument) -> tantivy.Document:
     context = index_words(document.context)
     album = index_words(document.album.name) if document.album else []
     fields: dict[str, Any] = {
-        "key": _key(document.kind, document.id),
+        "key": document_key(document.kind, document.id),
         "kind": document.kind.value,
         "whole_name": " ".join(term.text for term in query_terms(stem)),
         "genre": [fold(genre).strip() for genre in document.genres],
-        # Public: everyone; private: only the owner.
-        "visible_to": "public"
-        if document.public or document.owner is None
-        else f"owner {document.owner.id}",
+        "visible_to": visibility(document),
         "popularity": document.popularity,
         "name_words": len(index_words(stem)),
         "payload": encode(document),
@@ -89,10 +86,6 @@ def _document(document: SearchDocument) -> tantivy.Document:
     if document.year is not None:
         fields["year"] = document.year
     return tantivy.Document(**fields)
-
-
-def _key(kind: Kind, document_id: str) -> str:
-    return f"{kind.value}:{document_id}"
 
 
 class TantivySearchIndex:
@@ -124,7 +117,9 @@ class TantivySearchIndex:
             for batch in batches:
                 for document in batch:
                     if document.kind not in clear:
-                        writer.delete_documents_by_term("key", _key(document.kind, document.id))
+                        writer.delete_documents_by_term(
+                            "key", document_key(document.kind, document.id)
+                        )
                     writer.add_document(_document(document))
             writer.commit()
         except BaseException:
@@ -140,7 +135,7 @@ class TantivySearchIndex:
         writer = self._index.writer(WRITER_HEAP, 1)
         try:
             for document_id in ids:
-                writer.delete_documents_by_term("key", _key(kind, document_id))
+                writer.delete_documents_by_term("key", document_key(kind, document_id))
             writer.commit()
         finally:
             writer.wait_merging_threads()
@@ -267,9 +262,6 @@ class TantivySearchIndex:
                 )
             )
         if kind is Kind.PLAYLIST:
-            visible = (
-                ["public"] if query.viewer_id is None else ["public", f"owner {query.viewer_id}"]
-            )
-            filters.append(Q.term_set_query(schema, "visible_to", visible))
+            filters.append(Q.term_set_query(schema, "visible_to", visible_to(query.viewer_id)))
         clauses.extend((Occur.Must, Q.const_score_query(f, 0.0)) for f in filters)
         return Q.boolean_query(clauses)

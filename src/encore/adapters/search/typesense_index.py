@@ -12,7 +12,7 @@ from typing import Any
 import httpx2 as httpx
 import orjson
 
-from encore.adapters.search.codec import decode, encode
+from encore.adapters.search.codec import decode, document_key, encode, visibility, visible_to
 from encore.search.model import Kind, Page, SearchDocument, SearchQuery
 from encore.search.ranking import title_stem
 from encore.search.text import fold, index_words, query_terms
@@ -36,11 +36,8 @@ def _fields() -> list[dict[str, Any]]:
 
 
 def _document(document: SearchDocument) -> dict[str, Any]:
-    visible = (
-        "public" if document.public or document.owner is None else f"owner {document.owner.id}"
-    )
     body: dict[str, Any] = {
-        "id": _key(document.kind, document.id),
+        "id": document_key(document.kind, document.id),
         "kind": document.kind.value,
         "name": " ".join(index_words(document.name)),
         "context": " ".join(index_words(document.context)),
@@ -48,16 +45,12 @@ def _document(document: SearchDocument) -> dict[str, Any]:
         "stem": " ".join(index_words(title_stem(document.name))),
         "genre": [fold(genre).strip() for genre in document.genres],
         "popularity": document.popularity,
-        "visible_to": [visible],
+        "visible_to": [visibility(document)],
         "payload": encode(document).decode(),
     }
     if document.year is not None:
         body["year"] = document.year
     return body
-
-
-def _key(kind: Kind, document_id: str) -> str:
-    return f"{kind.value}:{document_id}"
 
 
 def _quoted(value: str) -> str:
@@ -108,7 +101,7 @@ class TypesenseSearchIndex:
 
     def delete(self, kind: Kind, ids: Sequence[str]) -> None:
         for document_id in ids:
-            answer = self._http.delete(f"{self._documents_url()}/{_key(kind, document_id)}")
+            answer = self._http.delete(f"{self._documents_url()}/{document_key(kind, document_id)}")
             if answer.status_code != 404:
                 answer.raise_for_status()
 
@@ -138,10 +131,8 @@ class TypesenseSearchIndex:
         if query.years is not None:
             filters.append(f"year:[{query.years.first}..{query.years.last}]")
         if kind is Kind.PLAYLIST:
-            visible = (
-                ["public"] if query.viewer_id is None else ["public", f"owner {query.viewer_id}"]
-            )
-            filters.append(f"visible_to:=[{','.join(_quoted(v) for v in visible)}]")
+            visible = ",".join(_quoted(v) for v in visible_to(query.viewer_id))
+            filters.append(f"visible_to:=[{visible}]")
         if query.offset % query.limit == 0:
             page, per_page, skip = query.offset // query.limit + 1, query.limit, 0
         else:
