@@ -142,14 +142,26 @@ def test_typos_are_forgiven_only_on_long_enough_words(catalog: SearchIndex) -> N
     assert ids(catalog, "bxlnk") == []
 
 
-def test_exact_above_prefix_above_fuzzy_popularity_breaks_ties(catalog: SearchIndex) -> None:
-    if not ranks_by_points(catalog):
-        pytest.skip("Typesense ranks its own way")
+def test_exact_above_prefix_above_fuzzy_popularity_breaks_ties(tmp_path: Path) -> None:
+    """Encore's own ranking, so the embedded engine's only."""
+    catalog = TantivySearchIndex(tmp_path / "ranked")
+    catalog.upsert(CATALOG)
     # Both Hellos match exactly and are whole titles: the more popular first; then Hello Kitty,
     # although more popular than both, because its title has more than was asked for.
     assert ids(catalog, "hello")[:3] == ["hello-adele", "hello-old", "hello-kitty"]
     # "queen": an exact word in Killer Queen's title beats Queen as the artist of a prefix match.
     assert ids(catalog, "queen")[0] == "killer"
+    # Exact, then the beginning of a word, then a typo away, whatever their popularity.
+    catalog.upsert(
+        [
+            track("typo", "Sombra", "X", popularity=100),
+            track("begun", "Sombreros", "Y", popularity=60),
+            track("exact", "Sombre", "Z", popularity=1),
+        ]
+    )
+    catalog.upsert([track("longer", "Sombre Dimanche Triste", "W", popularity=99)])
+    assert ids(catalog, "sombre ")[:3] == ["exact", "longer", "begun"]
+    assert ids(catalog, "sombre ")[3:] == ["typo"]
 
 
 def test_filters_by_genre_and_year(catalog: SearchIndex) -> None:
