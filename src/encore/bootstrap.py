@@ -22,6 +22,7 @@ from encore.adapters.keyfile import load_or_create_secret
 from encore.adapters.media.local import LocalMediaStore
 from encore.adapters.sql import migrate
 from encore.adapters.sql.engine import make_engine
+from encore.adapters.sql.search_source import SqlDocumentSource
 from encore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from encore.catalog.documents import RenderedDocuments
 from encore.catalog.service import CatalogService
@@ -29,6 +30,8 @@ from encore.config import Settings
 from encore.events import EventLog
 from encore.keys import derive_key
 from encore.media import MediaStore
+from encore.search.ports import SearchIndex
+from encore.search.service import SearchService
 from encore.streaming.cdn import OriginSelector
 from encore.streaming.service import StreamService
 from encore.streaming.signing import UrlSigner
@@ -55,11 +58,14 @@ class Services:
     streams: StreamService
     origins: OriginSelector
     origin_health: OriginHealthChecker
+    search: SearchService
+    search_index: SearchIndex
     # Named probes for /healthz; each raises when its part is unwell.
     health_checks: dict[str, Callable[[], None]] = field(default_factory=dict)
 
     def close(self) -> None:
         self.events.close()
+        self.search_index.close()
         self.engine.dispose()
 
 
@@ -109,10 +115,16 @@ def bootstrap(
         cache=counters,
     )
     catalog.on_change(streams.forget)
+    search_index = _search_index(settings)
+    search = SearchService(index=search_index, source=SqlDocumentSource(engine))
+    catalog.on_change(search.catalog_changed)
 
     def database() -> None:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
+
+    def search_health() -> None:
+        search_index.count()
 
     return Services(
         settings=settings,
@@ -130,7 +142,9 @@ def bootstrap(
         origin_health=OriginHealthChecker(
             origins, path=settings.cdn_health_path, interval_s=settings.cdn_health_interval_s
         ),
-        health_checks={"database": database},
+        search=search,
+        search_index=search_index,
+        health_checks={"database": database, "search": search_health},
     )
 
 
@@ -146,6 +160,22 @@ def stream_signing_keys(settings: Settings, master: bytes | None = None) -> list
             else load_or_create_secret(settings.data_dir)
         )
     return [derive_key(master, "stream-url").hex()]
+
+
+def _search_index(settings: Settings) -> SearchIndex:
+    if settings.search_backend == "tantivy":
+        from encore.adapters.search.tantivy_index import TantivySearchIndex
+
+        return TantivySearchIndex(settings.data_dir / "search" / "tantivy")
+    from encore.adapters.search.typesense_index import TypesenseSearchIndex
+
+    if settings.typesense_api_key is None:
+        raise ValueError("search_backend 'typesense' needs typesense_api_key")
+    return TypesenseSearchIndex(
+        settings.typesense_url,
+        api_key=settings.typesense_api_key.get_secret_value(),
+        collection=settings.typesense_collection,
+    )
 
 
 def _media_store(settings: Settings) -> MediaStore:

@@ -22,6 +22,8 @@ users_app = typer.Typer(help="Manage listener accounts.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 edge_app = typer.Typer(help="The audio edge: signed URLs for nginx or a CDN.", no_args_is_help=True)
 app.add_typer(edge_app, name="edge")
+search_app = typer.Typer(help="The search index.", no_args_is_help=True)
+app.add_typer(search_app, name="search")
 
 err = Console(stderr=True)
 out = Console()
@@ -278,6 +280,26 @@ def users_list(
             user.created_at.strftime("%Y-%m-%d %H:%M"),
         )
     out.print(table)
+
+
+@search_app.command("reindex")
+def search_reindex(data: DataDir = None) -> None:
+    """Rebuild the search index of the catalog from the database (playlists are kept)."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with _services(data) as services, Progress(*columns, console=err) as bar:
+        task = bar.add_task("documents")
+        started = time.perf_counter()
+        written = _domain(
+            lambda: services.search.reindex(
+                started=lambda total: bar.update(task, total=total),
+                advanced=lambda n: bar.advance(task, n),
+            )
+        )
+    out.print(f"Indexed {written} documents in {time.perf_counter() - started:.1f} s")
 
 
 @edge_app.command("keys")

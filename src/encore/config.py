@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     s3_access_key: str | None = None
     s3_secret_key: SecretStr | None = None
     s3_region: str = "us-east-1"
+    # Search: Tantivy in <data>/search (embedded), or a Typesense cluster.
+    search_backend: Literal["tantivy", "typesense"] = "tantivy"
+    typesense_url: str = "http://127.0.0.1:8108"
+    typesense_api_key: SecretStr | None = None
+    typesense_collection: str = "encore"
     # Edge origins stream URLs point at, by region ('us', 'eu', 'asia'), in order of preference;
     # empty: the API's own address (its /audio route is an edge).
     cdn_origins: dict[str, list[str]] = Field(default_factory=dict)

@@ -19,6 +19,7 @@ from encore.api.fast_path import DocumentFastPath, StreamFastPath
 from encore.api.middleware import BodySizeLimit, Metrics
 from encore.bootstrap import Services
 from encore.catalog.routes import router as catalog_router
+from encore.search.routes import router as search_router
 from encore.streaming.edge import AudioEdge, AudioEdgeMount
 from encore.streaming.routes import router as streaming_router
 
@@ -67,6 +68,7 @@ def create_app(services: Services) -> FastAPI:
     # The busiest routes first: the router tries them in order.
     app.include_router(catalog_router)
     app.include_router(streaming_router)
+    app.include_router(search_router)
     app.include_router(accounts_router)
 
     @app.get("/healthz", tags=["operations"])

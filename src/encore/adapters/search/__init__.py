@@ -1,0 +1,1 @@
+"""Search indexes: Tantivy on local disk (embedded default) and Typesense (scale)."""

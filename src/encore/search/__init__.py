@@ -1,0 +1,1 @@
+"""Search and discovery: typo-tolerant, ranked search across tracks, artists, albums, playlists."""
