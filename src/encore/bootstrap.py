@@ -28,6 +28,7 @@ from encore.catalog.service import CatalogService
 from encore.config import Settings
 from encore.events import EventLog
 from encore.keys import derive_key
+from encore.library.service import LibraryService
 from encore.media import MediaStore
 from encore.streaming.cdn import OriginSelector
 from encore.streaming.service import StreamService
@@ -45,6 +46,7 @@ class Services:
     settings: Settings
     accounts: AccountService
     catalog: CatalogService
+    library: LibraryService
     access_tokens: AccessTokens
     documents: RenderedDocuments
     engine: Engine
@@ -97,6 +99,7 @@ def bootstrap(
     catalog = CatalogService(uow=uow)
     documents = RenderedDocuments(documents_cache, ttl_s=settings.catalog_cache_ttl_s)
     catalog.on_change(documents.forget)
+    library = LibraryService(uow=uow, track_details=catalog.get_tracks)
     events = SqliteEventLog(settings.data_dir / "events.db")
     origins = OriginSelector(settings.cdn_origins)
     url_signer = UrlSigner(stream_signing_keys(settings, master), ttl_s=settings.stream_url_ttl_s)
@@ -118,6 +121,7 @@ def bootstrap(
         settings=settings,
         accounts=accounts,
         catalog=catalog,
+        library=library,
         access_tokens=access_tokens,
         documents=documents,
         engine=engine,

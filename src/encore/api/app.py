@@ -17,6 +17,7 @@ from encore.api.fast_path import DocumentFastPath, StreamFastPath
 from encore.api.middleware import BodySizeLimit, Metrics
 from encore.bootstrap import Services
 from encore.catalog.routes import router as catalog_router
+from encore.library.routes import router as library_router
 from encore.streaming.edge import AudioEdge, AudioEdgeMount
 from encore.streaming.routes import router as streaming_router
 
@@ -48,6 +49,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(catalog_router)
     app.include_router(streaming_router)
     app.include_router(accounts_router)
+    app.include_router(library_router)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> Response:

@@ -26,6 +26,11 @@ from encore.adapters.sql.catalog import (
 )
 from encore.adapters.sql.engine import READONLY
 from encore.adapters.sql.history import SqlHistoryStore
+from encore.adapters.sql.library import (
+    SqlFollowRepository,
+    SqlLikeRepository,
+    SqlPlaylistRepository,
+)
 
 
 class SqlUnitOfWork:
@@ -40,6 +45,9 @@ class SqlUnitOfWork:
     import_sources: SqlImportSourceRepository
     external_ids: SqlExternalIdRepository
     history: SqlHistoryStore
+    playlists: SqlPlaylistRepository
+    likes: SqlLikeRepository
+    follows: SqlFollowRepository
 
     def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
         self._engine = engine
@@ -63,6 +71,9 @@ class SqlUnitOfWork:
         self.import_sources = SqlImportSourceRepository(connection)
         self.external_ids = SqlExternalIdRepository(connection)
         self.history = SqlHistoryStore(connection)
+        self.playlists = SqlPlaylistRepository(connection)
+        self.likes = SqlLikeRepository(connection)
+        self.follows = SqlFollowRepository(connection)
         return self
 
     def __exit__(
