@@ -4,7 +4,7 @@ Every playlist write answers `{snapshot_id}` and honours `If-Match: <snapshot_id
 write gets 412 with the playlist as it now is.
 """
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response, status
 
@@ -36,7 +36,9 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 PageLimit = Annotated[int, Query(ge=1, le=50)]
 Offset = Annotated[int, Query(ge=0, le=100_000)]
 Ids = Annotated[str, Query(min_length=1, max_length=50 * 23, description="Comma-separated ids")]
-STALE = {412: {"description": "The playlist changed where this write applies; it is included"}}
+STALE: dict[int | str, dict[str, Any]] = {
+    412: {"description": "The playlist changed where this write applies; it is included"}
+}
 
 
 def _snapshot(if_match: str | None) -> str | None:
