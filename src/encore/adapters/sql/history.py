@@ -20,12 +20,15 @@ class SqlHistoryStore:
         self._c = connection
 
     def add(self, listens: Iterable[Listen]) -> int:
+        return len(self.add_new(listens))
+
+    def add_new(self, listens: Iterable[Listen]) -> list[Listen]:
         # The first of several listens with one event id wins, as it would across batches.
         unique: dict[str, Listen] = {}
         for listen in listens:
             unique.setdefault(listen.event_id, listen)
         if not unique:
-            return 0
+            return []
         statement = (
             postgresql.insert(listening_history)
             if self._c.dialect.name == "postgresql"
@@ -39,7 +42,7 @@ class SqlHistoryStore:
             .execution_options(insertmanyvalues_page_size=_ROWS_PER_STATEMENT)
         )
         result = self._c.execute(insert, [_values(listen) for listen in unique.values()])
-        return len(result.all())
+        return [unique[event_id] for event_id in result.scalars()]
 
     def recent(
         self, user_id: str, *, limit: int, before: datetime | None = None

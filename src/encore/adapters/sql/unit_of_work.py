@@ -31,6 +31,7 @@ from encore.adapters.sql.library import (
     SqlLikeRepository,
     SqlPlaylistRepository,
 )
+from encore.adapters.sql.stats import SqlConsumerOffsets, SqlListeningStats
 
 
 class SqlUnitOfWork:
@@ -45,6 +46,8 @@ class SqlUnitOfWork:
     import_sources: SqlImportSourceRepository
     external_ids: SqlExternalIdRepository
     history: SqlHistoryStore
+    stats: SqlListeningStats
+    offsets: SqlConsumerOffsets
     playlists: SqlPlaylistRepository
     likes: SqlLikeRepository
     follows: SqlFollowRepository
@@ -71,6 +74,8 @@ class SqlUnitOfWork:
         self.import_sources = SqlImportSourceRepository(connection)
         self.external_ids = SqlExternalIdRepository(connection)
         self.history = SqlHistoryStore(connection)
+        self.stats = SqlListeningStats(connection)
+        self.offsets = SqlConsumerOffsets(connection)
         self.playlists = SqlPlaylistRepository(connection)
         self.likes = SqlLikeRepository(connection)
         self.follows = SqlFollowRepository(connection)

@@ -1,0 +1,222 @@
+"""Listening: player events in, history and now-playing out.
+
+`record` checks a batch event by event, appends the accepted ones to the event log durably and
+returns a status for each; the log's consumers (`encore.history.consumers`) turn them into
+history, play counts, popularity, plays per country and the lake. An event's id is the client's,
+scoped to the listener, so a batch sent again (an offline player retrying) changes nothing.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from encore.cache import Cache
+from encore.errors import EncoreError, NotFound
+from encore.events import EventLog
+from encore.history.model import (
+    CLOSING,
+    EventStatus,
+    EventType,
+    Listen,
+    PlayerEvent,
+    Verdict,
+)
+from encore.history.ports import HistoryUnitOfWork
+from encore.ids import id_from_digest
+from encore.unit_of_work import UnitOfWorkFactory
+
+TOPIC = "listens"
+MAX_BATCH = 1_000
+CLOCK_SKEW = timedelta(minutes=5)  # how far ahead of ours a player's clock may run
+NOW_PLAYING_TTL_S = 3_600.0
+_KNOWN_TRACKS = 200_000  # durations remembered between batches
+
+
+class BatchTooLarge(EncoreError):
+    kind = "batch-too-large"
+    title = "Too many events in one batch"
+
+
+@dataclass(frozen=True, slots=True)
+class NowPlaying:
+    track_id: str
+    progress_ms: int
+    is_playing: bool
+    context_type: str | None
+    context_id: str | None
+    device: str | None
+    updated_at: datetime
+
+
+class ListeningService:
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory[HistoryUnitOfWork],
+        events: EventLog,
+        cache: Cache,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._uow = uow
+        self._events = events
+        self._cache = cache
+        self._clock = clock
+        self._durations: dict[str, int] = {}
+
+    def record(self, *, user_id: str, events: Sequence[PlayerEvent]) -> list[EventStatus]:
+        if len(events) > MAX_BATCH:
+            raise BatchTooLarge(
+                f"A batch holds at most {MAX_BATCH} events; this one has {len(events)}: "
+                f"send them in batches of {MAX_BATCH} or fewer",
+                limit=MAX_BATCH,
+                received=len(events),
+            )
+        now = self._clock()
+        with self._uow(readonly=True) as uow:
+            user = uow.users.get(user_id)
+            if user is None:
+                raise NotFound("No such user", user_id=user_id)
+            durations = self._track_durations(uow, {event.track_id for event in events})
+        statuses: list[EventStatus] = []
+        accepted: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for event in events:
+            if event.client_id in seen:
+                statuses.append(EventStatus(event.client_id, Verdict.DUPLICATE, "repeated-id"))
+                continue
+            seen.add(event.client_id)
+            status, played = _check(event, durations, joined=user.created_at, now=now)
+            statuses.append(status)
+            if status.status in (Verdict.ACCEPTED, Verdict.CLAMPED):
+                accepted.append(_payload(event, user_id, user.country, played, received_at=now))
+        self._events.publish_durably(TOPIC, accepted)
+        return statuses
+
+    def set_now_playing(
+        self,
+        *,
+        user_id: str,
+        track_id: str,
+        progress_ms: int = 0,
+        is_playing: bool = True,
+        context_type: str | None = None,
+        context_id: str | None = None,
+        device: str | None = None,
+    ) -> NowPlaying:
+        with self._uow(readonly=True) as uow:
+            if track_id not in self._track_durations(uow, {track_id}):
+                raise NotFound("No such track", track_id=track_id)
+        playing = NowPlaying(
+            track_id, progress_ms, is_playing, context_type, context_id, device, self._clock()
+        )
+        document = {**asdict(playing), "updated_at": playing.updated_at.isoformat()}
+        self._cache.set(
+            _now_playing_key(user_id), json.dumps(document).encode(), ttl_s=NOW_PLAYING_TTL_S
+        )
+        return playing
+
+    def now_playing(self, *, user_id: str) -> NowPlaying | None:
+        stored = self._cache.get(_now_playing_key(user_id))
+        if stored is None:
+            return None
+        document = json.loads(stored)
+        document["updated_at"] = datetime.fromisoformat(document["updated_at"])
+        return NowPlaying(**document)
+
+    def recently_played(
+        self, *, user_id: str, limit: int, before: datetime | None = None
+    ) -> Sequence[Listen]:
+        with self._uow(readonly=True) as uow:
+            return uow.history.recent(user_id, limit=limit, before=before)
+
+    def _track_durations(self, uow: HistoryUnitOfWork, track_ids: set[str]) -> dict[str, int]:
+        missing = track_ids - self._durations.keys()
+        if missing:
+            if len(self._durations) > _KNOWN_TRACKS:
+                self._durations.clear()
+            self._durations.update(uow.stats.durations(missing))
+        return {t: self._durations[t] for t in track_ids if t in self._durations}
+
+
+def event_id(user_id: str, client_id: str) -> str:
+    """The stored id of a client's event: the client's id, made unique across listeners."""
+    return id_from_digest(hashlib.sha256(f"{user_id}\0{client_id}".encode()).digest())
+
+
+def _check(
+    event: PlayerEvent, durations: dict[str, int], *, joined: datetime, now: datetime
+) -> tuple[EventStatus, int]:
+    """The event's status and the duration played to record."""
+
+    def rejected(reason: str) -> tuple[EventStatus, int]:
+        return EventStatus(event.client_id, Verdict.REJECTED, reason), 0
+
+    length = durations.get(event.track_id)
+    if length is None:
+        return rejected("unknown-track")
+    if event.timestamp > now + CLOCK_SKEW:
+        return rejected("timestamp-in-the-future")
+    if event.timestamp < joined - CLOCK_SKEW:
+        return rejected("before-the-account-existed")
+    played = event.duration_played_ms
+    if played is not None and played < 0:
+        return rejected("negative-duration")
+    if played is None:
+        if event.type in CLOSING:
+            return rejected("missing-duration")
+        played = 0
+    if played > length:
+        # A player that kept counting past the end (or looped): the track's length is the most.
+        return EventStatus(event.client_id, Verdict.CLAMPED, "duration-beyond-track"), length
+    return EventStatus(event.client_id, Verdict.ACCEPTED), played
+
+
+def _payload(
+    event: PlayerEvent, user_id: str, country: str, played: int, *, received_at: datetime
+) -> dict[str, Any]:
+    # A closing event is stamped when the play ended; the listen began `played` earlier.
+    started = (
+        event.timestamp - timedelta(milliseconds=played)
+        if event.type in CLOSING
+        else event.timestamp
+    )
+    return {
+        "id": event_id(user_id, event.client_id),
+        "user_id": user_id,
+        "track_id": event.track_id,
+        "type": event.type.value,
+        "listened_at": started.astimezone(UTC).isoformat(),
+        "duration_played_ms": played,
+        "completed": bool(event.completed),
+        "context_type": event.context_type,
+        "context_id": event.context_id,
+        "device": event.device,
+        "country": country,
+        "received_at": received_at.isoformat(),
+    }
+
+
+def listen_of(payload: Mapping[str, Any]) -> Listen | None:
+    """The listen a logged event makes, if it closes a play."""
+    if payload["type"] not in CLOSING:
+        return None
+    return Listen(
+        event_id=payload["id"],
+        user_id=payload["user_id"],
+        track_id=payload["track_id"],
+        listened_at=datetime.fromisoformat(payload["listened_at"]),
+        duration_played_ms=payload["duration_played_ms"],
+        completed=payload["completed"],
+        received_at=datetime.fromisoformat(payload["received_at"]),
+        skipped=payload["type"] == EventType.SKIPPED.value,
+        context_type=payload["context_type"],
+        context_id=payload["context_id"],
+        device=payload["device"],
+    )
+
+
+def _now_playing_key(user_id: str) -> str:
+    return f"now-playing:{user_id}"
