@@ -19,6 +19,7 @@ from encore.adapters.cache.memory import MemoryCache
 from encore.adapters.cdn_health import OriginHealthChecker
 from encore.adapters.events.sqlite_log import SqliteEventLog
 from encore.adapters.keyfile import load_or_create_secret
+from encore.adapters.lake.parquet import ParquetLake
 from encore.adapters.media.local import LocalMediaStore
 from encore.adapters.sql import migrate
 from encore.adapters.sql.engine import make_engine
@@ -26,7 +27,10 @@ from encore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from encore.catalog.documents import RenderedDocuments
 from encore.catalog.service import CatalogService
 from encore.config import Settings
+from encore.consumers import ConsumerRunner
 from encore.events import EventLog
+from encore.history.consumers import HistoryConsumer, LakeConsumer
+from encore.history.service import ListeningService
 from encore.keys import derive_key
 from encore.library.service import LibraryService
 from encore.media import MediaStore
@@ -54,6 +58,10 @@ class Services:
     uow: SqlUnitOfWorkFactory
     url_signer: UrlSigner
     events: EventLog
+    listening: ListeningService
+    lake: ParquetLake
+    # The event log's in-process consumers; started with the API (and by `catch_up` in tests).
+    pipeline: ConsumerRunner
     streams: StreamService
     origins: OriginSelector
     origin_health: OriginHealthChecker
@@ -61,6 +69,7 @@ class Services:
     health_checks: dict[str, Callable[[], None]] = field(default_factory=dict)
 
     def close(self) -> None:
+        self.pipeline.stop()
         self.events.close()
         self.engine.dispose()
 
@@ -112,6 +121,11 @@ def bootstrap(
         cache=counters,
     )
     catalog.on_change(streams.forget)
+    listening = ListeningService(
+        uow=uow, events=events, cache=counters, track_details=catalog.get_tracks
+    )
+    lake = ParquetLake(settings.data_dir / "lake")
+    pipeline = ConsumerRunner(events, [HistoryConsumer(uow), LakeConsumer(lake)])
 
     def database() -> None:
         with engine.connect() as connection:
@@ -129,6 +143,9 @@ def bootstrap(
         uow=uow,
         url_signer=url_signer,
         events=events,
+        listening=listening,
+        lake=lake,
+        pipeline=pipeline,
         streams=streams,
         origins=origins,
         origin_health=OriginHealthChecker(

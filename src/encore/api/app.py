@@ -17,18 +17,22 @@ from encore.api.fast_path import DocumentFastPath, StreamFastPath
 from encore.api.middleware import BodySizeLimit, Metrics
 from encore.bootstrap import Services
 from encore.catalog.routes import router as catalog_router
+from encore.history.routes import router as player_router
 from encore.library.routes import router as library_router
 from encore.streaming.edge import AudioEdge, AudioEdgeMount
 from encore.streaming.routes import router as streaming_router
 
 log = logging.getLogger(__name__)
+EVENT_BATCH_BYTES = 8 << 20
 
 
 def create_app(services: Services) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         services.origin_health.start()
+        services.pipeline.start()
         yield
+        services.pipeline.stop()
         services.origin_health.stop()
         services.close()
 
@@ -50,6 +54,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(streaming_router)
     app.include_router(accounts_router)
     app.include_router(library_router)
+    app.include_router(player_router)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> Response:
@@ -77,7 +82,12 @@ def create_app(services: Services) -> FastAPI:
     app.add_middleware(
         StreamFastPath, streams=services.streams, access_tokens=services.access_tokens
     )
-    app.add_middleware(BodySizeLimit, max_bytes=services.settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=services.settings.max_body_bytes,
+        # Room for a batch over the event limit, so that the route can say what the limit is.
+        larger={"/api/v1/me/player/events": EVENT_BATCH_BYTES},
+    )
     app.add_middleware(Metrics, registry=registry)
     return app
 

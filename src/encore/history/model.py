@@ -59,7 +59,7 @@ class Verdict(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class EventStatus:
-    id: str
+    id: str | None  # None for an event too malformed to have one
     status: Verdict
     reason: str | None = None
 

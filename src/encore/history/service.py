@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from encore.cache import Cache
-from encore.errors import EncoreError, NotFound
+from encore.catalog.model import TrackDetail
+from encore.errors import NotFound, TooLarge
 from encore.events import EventLog
 from encore.history.model import (
     CLOSING,
@@ -35,7 +36,7 @@ NOW_PLAYING_TTL_S = 3_600.0
 _KNOWN_TRACKS = 200_000  # durations remembered between batches
 
 
-class BatchTooLarge(EncoreError):
+class BatchTooLarge(TooLarge):
     kind = "batch-too-large"
     title = "Too many events in one batch"
 
@@ -58,11 +59,13 @@ class ListeningService:
         uow: UnitOfWorkFactory[HistoryUnitOfWork],
         events: EventLog,
         cache: Cache,
+        track_details: Callable[[Sequence[str]], dict[str, TrackDetail]],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._uow = uow
         self._events = events
         self._cache = cache
+        self._track_details = track_details
         self._clock = clock
         self._durations: dict[str, int] = {}
 
@@ -128,9 +131,15 @@ class ListeningService:
 
     def recently_played(
         self, *, user_id: str, limit: int, before: datetime | None = None
-    ) -> Sequence[Listen]:
+    ) -> list[tuple[Listen, TrackDetail]]:
+        """The user's latest listens with their tracks, newest first (those older than `before`
+        when given). Listens reach history through the log's consumer, a moment after `record`."""
         with self._uow(readonly=True) as uow:
-            return uow.history.recent(user_id, limit=limit, before=before)
+            listens = uow.history.recent(user_id, limit=limit, before=before)
+        details = self._track_details(list({listen.track_id for listen in listens}))
+        return [
+            (listen, details[listen.track_id]) for listen in listens if listen.track_id in details
+        ]
 
     def _track_durations(self, uow: HistoryUnitOfWork, track_ids: set[str]) -> dict[str, int]:
         missing = track_ids - self._durations.keys()
