@@ -20,6 +20,7 @@ def free_port() -> int:
 @dataclass
 class RunningEncore:
     port: int
+    process: "subprocess.Popen[bytes] | None" = None
     # Once stopped: how the process ended and what it printed.
     returncode: int | None = None
     output: bytes = b""
@@ -30,7 +31,7 @@ def running_encore(data: Path, *, timeout_s: float = 30) -> Iterator[RunningEnco
     """Serve the instance in `data` (a new one if empty), until the block ends."""
     server = RunningEncore(free_port())
     port = server.port
-    process = subprocess.Popen(
+    process = server.process = subprocess.Popen(
         [sys.executable, "-m", "encore", "serve", "--data", str(data), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
