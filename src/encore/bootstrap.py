@@ -20,6 +20,7 @@ from encore.adapters.cdn_health import OriginHealthChecker
 from encore.adapters.events.sqlite_log import SqliteEventLog
 from encore.adapters.keyfile import load_or_create_secret
 from encore.adapters.lake.parquet import ParquetLake
+from encore.adapters.lake.wrapped import LakeYearSource
 from encore.adapters.media.local import LocalMediaStore
 from encore.adapters.sql import migrate
 from encore.adapters.sql.engine import make_engine
@@ -37,6 +38,7 @@ from encore.media import MediaStore
 from encore.streaming.cdn import OriginSelector
 from encore.streaming.service import StreamService
 from encore.streaming.signing import UrlSigner
+from encore.wrapped.service import WrappedService
 
 if TYPE_CHECKING:
     from encore.catalog.importer import AudioImporter
@@ -62,6 +64,7 @@ class Services:
     lake: ParquetLake
     # The event log's in-process consumers; started with the API (and by `catch_up` in tests).
     pipeline: ConsumerRunner
+    wrapped: WrappedService
     streams: StreamService
     origins: OriginSelector
     origin_health: OriginHealthChecker
@@ -126,6 +129,7 @@ def bootstrap(
     )
     lake = ParquetLake(settings.data_dir / "lake")
     pipeline = ConsumerRunner(events, [HistoryConsumer(uow), LakeConsumer(lake)])
+    wrapped = WrappedService(uow=uow, source=LakeYearSource(lake, engine))
 
     def database() -> None:
         with engine.connect() as connection:
@@ -146,6 +150,7 @@ def bootstrap(
         listening=listening,
         lake=lake,
         pipeline=pipeline,
+        wrapped=wrapped,
         streams=streams,
         origins=origins,
         origin_health=OriginHealthChecker(

@@ -1,6 +1,7 @@
 """The `encore` command line."""
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -324,6 +325,19 @@ def edge_warm(
     )
     if report.results and len(report.failed) == len(report.results):
         raise typer.Exit(1)
+
+
+@app.command()
+def wrapped(
+    year: Annotated[int, typer.Option(min=2000, max=2100, help="The year to sum up.")],
+    data: DataDir = None,
+) -> None:
+    """Compute every listener's Wrapped for a year from the lake, and store it for the API."""
+    with _services(data) as services:
+        started = time.monotonic()
+        services.pipeline.catch_up()  # the lake holds everything logged so far
+        count = _domain(lambda: services.wrapped.compute(year=year))
+    out.print(f"Wrapped {year}: {count} listeners in {time.monotonic() - started:.1f} s")
 
 
 def main() -> None:

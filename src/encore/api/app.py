@@ -21,6 +21,7 @@ from encore.history.routes import router as player_router
 from encore.library.routes import router as library_router
 from encore.streaming.edge import AudioEdge, AudioEdgeMount
 from encore.streaming.routes import router as streaming_router
+from encore.wrapped.routes import router as wrapped_router
 
 log = logging.getLogger(__name__)
 EVENT_BATCH_BYTES = 8 << 20
@@ -55,6 +56,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(accounts_router)
     app.include_router(library_router)
     app.include_router(player_router)
+    app.include_router(wrapped_router)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> Response:

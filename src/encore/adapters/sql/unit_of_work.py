@@ -32,6 +32,7 @@ from encore.adapters.sql.library import (
     SqlPlaylistRepository,
 )
 from encore.adapters.sql.stats import SqlConsumerOffsets, SqlListeningStats
+from encore.adapters.sql.wrapped import SqlWrappedStore
 
 
 class SqlUnitOfWork:
@@ -48,6 +49,7 @@ class SqlUnitOfWork:
     history: SqlHistoryStore
     stats: SqlListeningStats
     offsets: SqlConsumerOffsets
+    wrapped: SqlWrappedStore
     playlists: SqlPlaylistRepository
     likes: SqlLikeRepository
     follows: SqlFollowRepository
@@ -76,6 +78,7 @@ class SqlUnitOfWork:
         self.history = SqlHistoryStore(connection)
         self.stats = SqlListeningStats(connection)
         self.offsets = SqlConsumerOffsets(connection)
+        self.wrapped = SqlWrappedStore(connection)
         self.playlists = SqlPlaylistRepository(connection)
         self.likes = SqlLikeRepository(connection)
         self.follows = SqlFollowRepository(connection)
