@@ -112,7 +112,7 @@ def bootstrap(
     documents = RenderedDocuments(documents_cache, ttl_s=settings.catalog_cache_ttl_s)
     catalog.on_change(documents.forget)
     library = LibraryService(uow=uow, track_details=catalog.get_tracks)
-    events = SqliteEventLog(settings.data_dir / "events.db")
+    events = _event_log(settings)
     origins = OriginSelector(settings.cdn_origins)
     url_signer = UrlSigner(stream_signing_keys(settings, master), ttl_s=settings.stream_url_ttl_s)
     streams = StreamService(
@@ -172,6 +172,14 @@ def stream_signing_keys(settings: Settings, master: bytes | None = None) -> list
             else load_or_create_secret(settings.data_dir)
         )
     return [derive_key(master, "stream-url").hex()]
+
+
+def _event_log(settings: Settings) -> EventLog:
+    if settings.event_log == "sqlite":
+        return SqliteEventLog(settings.data_dir / "events.db")
+    from encore.adapters.events.jetstream import JetStreamEventLog
+
+    return JetStreamEventLog(settings.nats_url, stream=settings.nats_stream)
 
 
 def _media_store(settings: Settings) -> MediaStore:

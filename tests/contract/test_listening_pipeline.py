@@ -1,6 +1,7 @@
 """The listening service and the log's consumers on SQLite and PostgreSQL: offsets kept with
 effects, nothing counted twice, now playing's hour."""
 
+import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,9 +15,11 @@ from encore.adapters.lake.parquet import ParquetLake
 from encore.adapters.sql.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
 from encore.catalog.service import CatalogService
 from encore.consumers import ConsumerRunner
+from encore.events import EventLog
 from encore.history.consumers import HistoryConsumer, LakeConsumer
 from encore.history.model import EventType, PlayerEvent, Verdict
 from encore.history.service import ListeningService
+from tests import servers
 from tests.builders import make_track, make_user
 from tests.contract.storing import add_catalog, add_users, an_album
 
@@ -31,15 +34,26 @@ class Clock:
         return self.seconds
 
 
-@pytest.fixture
-def log(tmp_path: Path) -> Iterator[SqliteEventLog]:
-    opened = SqliteEventLog(tmp_path / "events.db", flush_interval_s=0.01)
-    yield opened
-    opened.close()
+@pytest.fixture(params=["sqlite", pytest.param("nats", marks=pytest.mark.nats)])
+def log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventLog]:
+    """The embedded log, or a JetStream stream of the test's own."""
+    if request.param == "sqlite":
+        opened: EventLog = SqliteEventLog(tmp_path / "events.db", flush_interval_s=0.01)
+        yield opened
+        opened.close()
+        return
+    from encore.adapters.events.jetstream import JetStreamEventLog
+
+    jetstream = JetStreamEventLog(
+        servers.nats_url(), stream=f"ENCORE_TEST_{secrets.token_hex(4).upper()}"
+    )
+    yield jetstream
+    jetstream.delete_stream()
+    jetstream.close()
 
 
 def setup(
-    uow: SqlUnitOfWorkFactory, log: SqliteEventLog, cache: MemoryCache
+    uow: SqlUnitOfWorkFactory, log: EventLog, cache: MemoryCache
 ) -> tuple[ListeningService, str, list[str]]:
     user = make_user(created_at=NOW - timedelta(days=30), country="DE")
     add_users(uow, user)
@@ -87,7 +101,7 @@ class FailingOnce(SqlUnitOfWorkFactory):
 
 
 def test_consumers_apply_each_event_once_across_failures_and_restarts(
-    uow: SqlUnitOfWorkFactory, log: SqliteEventLog, tmp_path: Path
+    uow: SqlUnitOfWorkFactory, log: EventLog, tmp_path: Path
 ) -> None:
     service, user_id, tracks = setup(uow, log, MemoryCache(max_entries=10))
     statuses = service.record(user_id=user_id, events=[ended(n, tracks[n % 2]) for n in range(6)])
@@ -119,9 +133,7 @@ def test_consumers_apply_each_event_once_across_failures_and_restarts(
         assert connection.execute("SELECT count(*) FROM listens").fetchone() == (6,)
 
 
-def test_the_runner_threads_keep_up_and_stop(
-    uow: SqlUnitOfWorkFactory, log: SqliteEventLog
-) -> None:
+def test_the_runner_threads_keep_up_and_stop(uow: SqlUnitOfWorkFactory, log: EventLog) -> None:
     service, user_id, tracks = setup(uow, log, MemoryCache(max_entries=10))
     consumer = HistoryConsumer(uow, clock=lambda: NOW)
     runner = ConsumerRunner(log, [consumer], idle_s=0.01)
@@ -139,9 +151,7 @@ def test_the_runner_threads_keep_up_and_stop(
         assert unit.stats.plays(tracks[0]) == 50
 
 
-def test_short_plays_are_history_but_not_counted(
-    uow: SqlUnitOfWorkFactory, log: SqliteEventLog
-) -> None:
+def test_short_plays_are_history_but_not_counted(uow: SqlUnitOfWorkFactory, log: EventLog) -> None:
     service, user_id, tracks = setup(uow, log, MemoryCache(max_entries=10))
     short = PlayerEvent("s", EventType.SKIPPED, tracks[0], NOW, 10_000, False)
     service.record(user_id=user_id, events=[short])
@@ -153,7 +163,7 @@ def test_short_plays_are_history_but_not_counted(
         assert unit.stats.plays(tracks[0]) == 0
 
 
-def test_now_playing_expires_after_an_hour(uow: SqlUnitOfWorkFactory, log: SqliteEventLog) -> None:
+def test_now_playing_expires_after_an_hour(uow: SqlUnitOfWorkFactory, log: EventLog) -> None:
     clock = Clock()
     service, user_id, tracks = setup(uow, log, MemoryCache(max_entries=10, clock=clock))
     service.set_now_playing(user_id=user_id, track_id=tracks[0], progress_ms=5, device="car")
