@@ -328,6 +328,25 @@ def edge_warm(
 
 
 @app.command()
+def consume(data: DataDir = None) -> None:
+    """Run the event log's consumers (history, play counts, popularity, the lake) until
+    interrupted: for `run_consumers = false`, where `encore serve` leaves them out."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with _services(data) as services:
+        services.pipeline.start()
+        out.print(f"Consuming: {', '.join(c.name for c in services.pipeline.consumers)}")
+        try:
+            while not stop.wait(1.0):
+                pass
+        except KeyboardInterrupt:
+            pass
+
+
+@app.command()
 def wrapped(
     year: Annotated[int, typer.Option(min=2000, max=2100, help="The year to sum up.")],
     data: DataDir = None,

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     event_log: Literal["sqlite", "nats"] = "sqlite"
     nats_url: str = "nats://127.0.0.1:4222"
     nats_stream: str = Field(default="ENCORE", pattern=r"^[A-Za-z0-9_-]+$")
+    # The log's consumers (history, counts, lake) run inside `encore serve`; false: they run in
+    # `encore consume` processes of their own.
+    run_consumers: bool = True
 
     @field_validator("stream_signing_keys", mode="before")
     @classmethod

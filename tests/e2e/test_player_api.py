@@ -183,3 +183,28 @@ def test_now_playing_is_kept_for_an_hour(
         ).status_code
         == 422
     )
+
+
+def test_unusual_bodies_fall_through_to_the_route_which_explains_them(
+    client: TestClient, services: Services, listener: Listener
+) -> None:
+    (track,) = add_tracks(services, 1)
+    event = ended("x", track, datetime.now(UTC))
+    headers = {**listener.auth, "Content-Type": "application/json"}
+    cases = [
+        (b'{"events": [', 400, "/problems/malformed-body"),
+        (b'{"events": []}', 422, "/problems/validation"),
+        (b'{"events": "none"}', 422, "/problems/validation"),
+        (b"[]", 422, "/problems/validation"),
+    ]
+    for body, status, kind in cases:
+        answer = client.post(EVENTS, content=body, headers=headers)
+        assert (answer.status_code, answer.json()["type"]) == (status, kind), body
+    extra = client.post(EVENTS, json={"events": [event], "more": 1}, headers=listener.auth)
+    assert extra.status_code == 422
+    unsigned = client.post(EVENTS, json={"events": [event]})
+    assert unsigned.status_code == 401
+    fine = client.post(EVENTS, json={"events": [event]}, headers=listener.auth)
+    assert fine.status_code == 202 and fine.json()["events"] == [
+        {"id": "x", "status": "accepted", "reason": None}
+    ]

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from encore import __version__
 from encore.accounts.routes import router as accounts_router
 from encore.api import problems
-from encore.api.fast_path import DocumentFastPath, StreamFastPath
+from encore.api.fast_path import DocumentFastPath, EventsFastPath, StreamFastPath
 from encore.api.middleware import BodySizeLimit, Metrics
 from encore.bootstrap import Services
 from encore.catalog.routes import router as catalog_router
@@ -31,7 +31,8 @@ def create_app(services: Services) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         services.origin_health.start()
-        services.pipeline.start()
+        if services.settings.run_consumers:
+            services.pipeline.start()
         yield
         services.pipeline.stop()
         services.origin_health.stop()
@@ -83,6 +84,9 @@ def create_app(services: Services) -> FastAPI:
     )
     app.add_middleware(
         StreamFastPath, streams=services.streams, access_tokens=services.access_tokens
+    )
+    app.add_middleware(
+        EventsFastPath, listening=services.listening, access_tokens=services.access_tokens
     )
     app.add_middleware(
         BodySizeLimit,

@@ -8,7 +8,7 @@ from pydantic import AwareDatetime, Field
 from encore.api.schemas import RequestBody, ResponseBody
 from encore.catalog.model import TrackDetail
 from encore.catalog.schemas import SignMedia, TrackRead
-from encore.history.model import EventStatus, EventType, Listen, PlayerEvent
+from encore.history.model import EventType, Listen, PlayerEvent
 from encore.history.service import NowPlaying
 
 ContextType = Literal["playlist", "album", "artist", "search", "radio", "collection"]
@@ -60,10 +60,6 @@ class EventStatusRead(ResponseBody):
     id: str | None
     status: Literal["accepted", "clamped", "rejected", "duplicate"]
     reason: str | None = None
-
-    @classmethod
-    def of(cls, status: EventStatus) -> Self:
-        return cls(id=status.id, status=status.status.value, reason=status.reason)
 
 
 class EventBatchRead(ResponseBody):

@@ -8,6 +8,7 @@ scoped to the listener, so a batch sent again (an offline player retrying) chang
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,7 +27,6 @@ from encore.history.model import (
     Verdict,
 )
 from encore.history.ports import HistoryUnitOfWork
-from encore.ids import id_from_digest
 from encore.unit_of_work import UnitOfWorkFactory
 
 TOPIC = "listens"
@@ -34,11 +34,20 @@ MAX_BATCH = 1_000
 CLOCK_SKEW = timedelta(minutes=5)  # how far ahead of ours a player's clock may run
 NOW_PLAYING_TTL_S = 3_600.0
 _KNOWN_TRACKS = 200_000  # durations remembered between batches
+_KNOWN_LISTENERS = 100_000
+LISTENER_TTL_S = 60.0
 
 
 class BatchTooLarge(TooLarge):
     kind = "batch-too-large"
     title = "Too many events in one batch"
+
+
+@dataclass(frozen=True, slots=True)
+class _Listener:
+    joined: datetime
+    country: str
+    read_at: float  # monotonic
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +77,7 @@ class ListeningService:
         self._track_details = track_details
         self._clock = clock
         self._durations: dict[str, int] = {}
+        self._listeners: dict[str, _Listener] = {}
 
     def record(self, *, user_id: str, events: Sequence[PlayerEvent]) -> list[EventStatus]:
         if len(events) > MAX_BATCH:
@@ -78,11 +88,13 @@ class ListeningService:
                 received=len(events),
             )
         now = self._clock()
-        with self._uow(readonly=True) as uow:
-            user = uow.users.get(user_id)
-            if user is None:
-                raise NotFound("No such user", user_id=user_id)
-            durations = self._track_durations(uow, {event.track_id for event in events})
+        listener = self._listener(user_id)
+        track_ids = {event.track_id for event in events}
+        if track_ids - self._durations.keys():
+            with self._uow(readonly=True) as uow:
+                self._track_durations(uow, track_ids)
+        durations = {t: self._durations[t] for t in track_ids if t in self._durations}
+        received = now.isoformat()
         statuses: list[EventStatus] = []
         accepted: list[dict[str, Any]] = []
         seen: set[str] = set()
@@ -91,12 +103,28 @@ class ListeningService:
                 statuses.append(EventStatus(event.client_id, Verdict.DUPLICATE, "repeated-id"))
                 continue
             seen.add(event.client_id)
-            status, played = _check(event, durations, joined=user.created_at, now=now)
+            status, played = _check(event, durations, joined=listener.joined, now=now)
             statuses.append(status)
             if status.status in (Verdict.ACCEPTED, Verdict.CLAMPED):
-                accepted.append(_payload(event, user_id, user.country, played, received_at=now))
+                accepted.append(_payload(event, user_id, listener.country, played, received))
         self._events.publish_durably(TOPIC, accepted)
         return statuses
+
+    def _listener(self, user_id: str) -> "_Listener":
+        """When the listener joined and where they listen from, remembered for a minute (read
+        for every batch of events)."""
+        now = time.monotonic()
+        known = self._listeners.get(user_id)
+        if known is not None and known.read_at > now - LISTENER_TTL_S:
+            return known
+        with self._uow(readonly=True) as uow:
+            user = uow.users.get(user_id)
+        if user is None:
+            raise NotFound("No such user", user_id=user_id)
+        if len(self._listeners) > _KNOWN_LISTENERS:
+            self._listeners.clear()
+        known = self._listeners[user_id] = _Listener(user.created_at, user.country, now)
+        return known
 
     def set_now_playing(
         self,
@@ -151,8 +179,11 @@ class ListeningService:
 
 
 def event_id(user_id: str, client_id: str) -> str:
-    """The stored id of a client's event: the client's id, made unique across listeners."""
-    return id_from_digest(hashlib.sha256(f"{user_id}\0{client_id}".encode()).digest())
+    """The stored id of a client's event: the client's id, made unique across listeners
+    (32 hex digits of a keyed BLAKE2b; computed for every event, so it has to be cheap)."""
+    return hashlib.blake2b(
+        client_id.encode(), digest_size=16, key=user_id.encode()[:64]
+    ).hexdigest()
 
 
 def _check(
@@ -184,7 +215,7 @@ def _check(
 
 
 def _payload(
-    event: PlayerEvent, user_id: str, country: str, played: int, *, received_at: datetime
+    event: PlayerEvent, user_id: str, country: str, played: int, received_at: str
 ) -> dict[str, Any]:
     # A closing event is stamped when the play ended; the listen began `played` earlier.
     started = (
@@ -204,7 +235,7 @@ def _payload(
         "context_id": event.context_id,
         "device": event.device,
         "country": country,
-        "received_at": received_at.isoformat(),
+        "received_at": received_at,
     }
 
 

@@ -24,6 +24,7 @@ from encore.events import Event, Payload
 T = TypeVar("T")
 _FETCH_WAIT_S = 0.05  # how long a read waits for events that are not there
 _FETCH_BATCH = 1_000
+_CHAINS_PER_TOPIC = 8
 
 
 class JetStreamEventLog:
@@ -42,7 +43,10 @@ class JetStreamEventLog:
             target=self._loop.run_forever, name="jetstream", daemon=True
         )
         self._thread.start()
-        self._readers: dict[str, tuple[Any, int]] = {}  # topic -> (subscription, next offset)
+        # (topic, next offset) -> the subscription that delivers from there: each consumer
+        # reading a topic follows its own chain, so consumers at different offsets never
+        # make each other start over.
+        self._readers: dict[tuple[str, int], Any] = {}
         self._read_lock = threading.Lock()
         try:
             self._nc = self._run(
@@ -108,10 +112,9 @@ class JetStreamEventLog:
         from nats.errors import TimeoutError as NatsTimeout
         from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-        subscription, expected = self._readers.get(topic, (None, -1))
-        if subscription is None or expected != after + 1:
-            if subscription is not None:
-                await subscription.unsubscribe()
+        subscription = self._readers.pop((topic, after + 1), None)
+        if subscription is None:
+            await self._forget_oldest(topic)
             config = ConsumerConfig(
                 deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
                 opt_start_seq=after + 1,
@@ -128,9 +131,9 @@ class JetStreamEventLog:
                 fetched = await subscription.fetch(asked, timeout=_FETCH_WAIT_S)
             except NatsTimeout:
                 break
-            messages.extend(fetched)
-            if len(fetched) < asked:
+            if not fetched:
                 break
+            messages.extend(fetched)
         events = []
         for message in messages:
             body = orjson.loads(message.data)
@@ -139,8 +142,14 @@ class JetStreamEventLog:
                 continue
             events.append(Event(sequence, topic, body["p"], datetime.fromisoformat(body["t"])))
         following = events[-1].offset + 1 if events else after + 1
-        self._readers[topic] = (subscription, following)
+        self._readers[(topic, following)] = subscription
         return events
+
+    async def _forget_oldest(self, topic: str) -> None:
+        """Keep a few chains per topic: one a consumer left (it failed and went back) ends."""
+        chains = [key for key in self._readers if key[0] == topic]
+        for key in chains[: max(0, len(chains) - _CHAINS_PER_TOPIC + 1)]:
+            await self._readers.pop(key).unsubscribe()
 
     def last_offset(self, topic: str) -> int:
         return self._run(self._last_offset(topic))
@@ -155,11 +164,15 @@ class JetStreamEventLog:
         return int(message.seq or 0)
 
     def flush(self) -> None:
-        self._run(self._nc.flush())
+        self._run(self._flush())
+
+    async def _flush(self) -> None:
+        await self._nc.flush()
+        await self._js.publish_async_completed()
 
     async def _close(self) -> None:
-        await self._nc.flush()
-        for subscription, _ in self._readers.values():
+        await self._flush()
+        for subscription in self._readers.values():
             await subscription.unsubscribe()
         await self._nc.close()
 
