@@ -70,10 +70,10 @@ class ConsumerRunner:
         deadline = time.monotonic() + timeout_s
         for consumer in self.consumers:
             while consumer.position() < targets[consumer.name]:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"consumer {consumer.name} is behind")
                 if not self._threads:
                     self.step(consumer)
-                elif time.monotonic() > deadline:
-                    raise TimeoutError(f"consumer {consumer.name} is behind")
                 else:
                     time.sleep(0.01)
 

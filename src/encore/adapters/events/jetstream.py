@@ -22,7 +22,7 @@ import orjson
 from encore.events import Event, Payload
 
 T = TypeVar("T")
-_FETCH_WAIT_S = 0.05  # how long a read waits for events that are not there
+_FETCH_WAIT_S = 2.0  # the most a read waits for events the stream said it has
 _FETCH_BATCH = 1_000
 _CHAINS_PER_TOPIC = 8
 
@@ -112,6 +112,11 @@ class JetStreamEventLog:
         from nats.errors import TimeoutError as NatsTimeout
         from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+        # The topic's end, known first, tells the reads when to stop: a fetch that waits for
+        # messages that are not there would cost its whole timeout.
+        end = await self._last_offset(topic)
+        if end <= after:
+            return []
         subscription = self._readers.pop((topic, after + 1), None)
         if subscription is None:
             await self._forget_oldest(topic)
@@ -134,6 +139,8 @@ class JetStreamEventLog:
             if not fetched:
                 break
             messages.extend(fetched)
+            if messages[-1].metadata.sequence.stream >= end:
+                break
         events = []
         for message in messages:
             body = orjson.loads(message.data)
