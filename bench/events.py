@@ -261,12 +261,23 @@ def _lag(backend: str, data_dir: Path, stream: str) -> int:
 
 
 @contextmanager
-def _consumer_process(data_dir: Path, env: dict[str, str], work: Path) -> Iterator[int]:
+def _consumer_process(
+    data_dir: Path, env: dict[str, str], work: Path, consumer: str
+) -> Iterator[int]:
     import subprocess
 
-    log = (work / f"consume-{data_dir.name}.log").open("wb")
+    log = (work / f"consume-{data_dir.name}-{consumer}.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "encore", "consume", "--data", str(data_dir)],
+        [
+            sys.executable,
+            "-m",
+            "encore",
+            "consume",
+            "--consumer",
+            consumer,
+            "--data",
+            str(data_dir),
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
         env={**os.environ, **env},
@@ -379,7 +390,11 @@ def _both_servers(
                     env=env,
                 )
             )
-            stack.enter_context(_consumer_process(seeded[backend].data_dir, env, work))
+            # A process per consumer, as at scale: each has a core to itself when one is free.
+            for consumer in ("history", "lake"):
+                stack.enter_context(
+                    _consumer_process(seeded[backend].data_dir, env, work, consumer)
+                )
             found[backend] = (server, server.process.pid)
         yield found
 

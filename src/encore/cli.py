@@ -328,15 +328,31 @@ def edge_warm(
 
 
 @app.command()
-def consume(data: DataDir = None) -> None:
+def consume(
+    consumer: Annotated[
+        list[str] | None,
+        typer.Option(help="Run only this consumer (repeatable): history, lake. Default: all."),
+    ] = None,
+    data: DataDir = None,
+) -> None:
     """Run the event log's consumers (history, play counts, popularity, the lake) until
-    interrupted: for `run_consumers = false`, where `encore serve` leaves them out."""
+    interrupted: for `run_consumers = false`, where `encore serve` leaves them out. Consumers
+    in processes of their own (`--consumer history`, `--consumer lake`) use a core each."""
     import signal
     import threading
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with _services(data) as services:
+        known = {c.name for c in services.pipeline.consumers}
+        unknown = set(consumer or ()) - known
+        if unknown:
+            err.print(f"Unknown consumers: {', '.join(sorted(unknown))} (known: {sorted(known)})")
+            raise typer.Exit(2)
+        if consumer:
+            services.pipeline.consumers = [
+                c for c in services.pipeline.consumers if c.name in consumer
+            ]
         services.pipeline.start()
         out.print(f"Consuming: {', '.join(c.name for c in services.pipeline.consumers)}")
         try:

@@ -9,7 +9,6 @@ of the machine. The file is separate from the catalog's database, so event burst
 for the catalog's write lock.
 """
 
-import json
 import logging
 import queue
 import sqlite3
@@ -102,7 +101,7 @@ class SqliteEventLog:
                 (topic, after, limit),
             ).fetchall()
         return [
-            Event(offset, topic, json.loads(payload), datetime.fromisoformat(published))
+            Event(offset, topic, orjson.loads(payload), datetime.fromisoformat(published))
             for offset, payload, published in rows
         ]
 
