@@ -23,6 +23,7 @@ from encore.history.service import ListeningService
 router = APIRouter(prefix="/api/v1/me/player", tags=["player"])
 EVENTS_PATH = "/api/v1/me/player/events"
 _NOT_TAKEN = (Verdict.REJECTED, Verdict.DUPLICATE)
+LATEST_CURSOR_MS = 4_102_444_800_000  # 2100-01-01
 
 
 @router.post(
@@ -97,7 +98,8 @@ def recently_played(
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
     before: Annotated[
-        int | None, Query(ge=0, le=2**53, description="Unix ms: only plays before it")
+        int | None,
+        Query(ge=0, le=LATEST_CURSOR_MS, description="Unix ms: only plays before it"),
     ] = None,
 ) -> RecentlyPlayedRead:
     cutoff = datetime.fromtimestamp(before / 1000, UTC) if before is not None else None

@@ -45,6 +45,25 @@ class EventIn(RequestBody):
         )
 
 
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """A JSON schema with its `$defs` written in place of their references, so that it can
+    document a field that is not validated against it."""
+    definitions = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            reference = node.get("$ref", "")
+            if reference.startswith("#/$defs/"):
+                return resolve(definitions[reference.removeprefix("#/$defs/")])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved
+
+
 class EventBatch(RequestBody):
     # Each event is checked on its own, so that one malformed event gets its own status
     # instead of failing the batch.
@@ -52,7 +71,7 @@ class EventBatch(RequestBody):
         min_length=1,
         description="Events shaped as `EventIn`: {id, type, track_id, timestamp, "
         "duration_played_ms, completed, context: {type, id}, device}",
-        json_schema_extra={"items": EventIn.model_json_schema(ref_template="{model}")},
+        json_schema_extra={"items": _inlined(EventIn.model_json_schema())},
     )
 
 
