@@ -439,16 +439,22 @@ def _payloads(user_id: str, track_ids: list[str], run: str, count: int) -> list[
 def _publish_for(
     log: Any, pool: list[dict[str, Any]], *, threads: int, duration_s: float
 ) -> tuple[int, float]:
-    """Publish batches of `pool` durably from threads for a while: (events, seconds)."""
+    """Publish batches durably from threads for a while: (events, seconds). Events are copies
+    of the pool's with fresh ids (each event distinct, as the HTTP part's)."""
     published = [0] * threads
     stop = threading.Event()
 
     def publish(worker: int) -> None:
-        n = worker * BATCH
-        while not stop.is_set() and n + BATCH <= len(pool):
-            log.publish_durably("listens", pool[n : n + BATCH])
+        n = 0
+        while not stop.is_set():
+            start = (n * BATCH) % (len(pool) - BATCH)
+            batch = [
+                {**event, "id": f"w{worker}-{n}-{i}"}
+                for i, event in enumerate(pool[start : start + BATCH])
+            ]
+            log.publish_durably("listens", batch)
             published[worker] += BATCH
-            n += threads * BATCH
+            n += 1
 
     workers = [threading.Thread(target=publish, args=(w,)) for w in range(threads)]
     started = time.monotonic()
@@ -479,7 +485,7 @@ def log_part(work: Path, *, duration_s: float, threads: int) -> list[dict[str, A
             if backend == "sqlite"
             else JetStreamEventLog(NATS_URL, stream=stream)
         )
-        pool = _payloads(seeded.user_id, seeded.track_ids, backend, 200_000)
+        pool = _payloads(seeded.user_id, seeded.track_ids, backend, 10_000)
         total, elapsed = _publish_for(log, pool, threads=threads, duration_s=duration_s)
         engine = make_engine(f"sqlite:///{seeded.data_dir / 'encore.db'}")
         consumers = {

@@ -1,19 +1,25 @@
 """The scale `EventLog`: NATS JetStream.
 
-One stream (`ENCORE` unless told) holds every topic as the subject `<stream>.<topic>`; an event's
-offset is its stream sequence. `publish_durably` returns once JetStream acknowledged every event
-(stored by the server; how often the server fsyncs is its `sync_interval`); its events carry
-`Nats-Msg-Id` when they have an `id`, so a batch published twice within the stream's duplicate
-window is stored once. `read` pulls from an ordered, unacknowledged consumer per topic that
-follows the caller's offset, recreated when the caller jumps elsewhere.
+One stream (`ENCORE` unless told) holds every topic as the subject `<stream>.<topic>`. A message
+carries a batch of events (what one `publish_durably` call gave, up to `MESSAGE_EVENTS`; one event
+for `publish`): per-message costs in the client and the server are paid once per batch. An
+event's offset is its message's stream sequence times `SLOTS` plus its place in the message, so
+offsets increase in log order as the port wants. `publish_durably` returns once JetStream
+acknowledged every message (stored by the server; how often the server fsyncs is its
+`sync_interval`); a message whose events all have ids carries `Nats-Msg-Id` made from them, so a
+batch published twice within the stream's duplicate window is stored once. `read` pulls from an
+ordered, unacknowledged consumer that follows each caller's position, keeping what it fetched
+beyond the caller's `limit` for its next read.
 
 nats-py is asynchronous; the adapter runs its own event loop on a thread, so callers stay
 synchronous like the rest of Encore.
 """
 
 import asyncio
+import hashlib
 import threading
 from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -22,9 +28,19 @@ import orjson
 from encore.events import Event, Payload
 
 T = TypeVar("T")
-_FETCH_WAIT_S = 2.0  # the most a read waits for events the stream said it has
-_FETCH_BATCH = 1_000
+SLOTS = 4096  # offsets per message
+MESSAGE_EVENTS = 1_000  # events per message at most (well under the server's 1 MB payload)
+_FETCH_WAIT_S = 2.0  # the most a read waits for messages the stream said it has
+_FETCH_BATCH = 256  # messages per fetch
 _CHAINS_PER_TOPIC = 8
+
+
+@dataclass
+class _Chain:
+    """A reader's place: its subscription, and events fetched but not yet returned."""
+
+    subscription: Any
+    pending: list[Event] = field(default_factory=list)
 
 
 class JetStreamEventLog:
@@ -43,10 +59,9 @@ class JetStreamEventLog:
             target=self._loop.run_forever, name="jetstream", daemon=True
         )
         self._thread.start()
-        # (topic, next offset) -> the subscription that delivers from there: each consumer
-        # reading a topic follows its own chain, so consumers at different offsets never
-        # make each other start over.
-        self._readers: dict[tuple[str, int], Any] = {}
+        # (topic, the offset a reader got to) -> its chain: each consumer reading a topic
+        # follows its own, so consumers at different offsets never make each other start over.
+        self._readers: dict[tuple[str, int], _Chain] = {}
         self._read_lock = threading.Lock()
         try:
             self._nc = self._run(
@@ -82,13 +97,20 @@ class JetStreamEventLog:
         return f"{self._stream}.{topic}"
 
     @staticmethod
-    def _encode(payload: Payload) -> bytes:
-        stamp = datetime.now(UTC).isoformat()
-        return orjson.dumps({"p": payload, "t": stamp})
+    def _encode(payloads: Sequence[Payload]) -> tuple[bytes, dict[str, str] | None]:
+        body = orjson.dumps({"t": datetime.now(UTC).isoformat(), "p": list(payloads)})
+        ids = [payload.get("id") for payload in payloads]
+        if any(event_id is None for event_id in ids):
+            return body, None
+        digest = hashlib.blake2b("\0".join(map(str, ids)).encode(), digest_size=16)
+        return body, {"Nats-Msg-Id": digest.hexdigest()}
 
     def publish(self, topic: str, payload: Payload) -> None:
-        data = self._encode(payload)
-        asyncio.run_coroutine_threadsafe(self._nc.publish(self._subject(topic), data), self._loop)
+        # Sent for acknowledgement without waiting for it; `flush` waits for every one.
+        body, _ = self._encode([payload])
+        asyncio.run_coroutine_threadsafe(
+            self._js.publish_async(self._subject(topic), body), self._loop
+        )
 
     def publish_durably(self, topic: str, payloads: Sequence[Payload]) -> None:
         if payloads:
@@ -96,12 +118,9 @@ class JetStreamEventLog:
 
     async def _publish_all(self, subject: str, payloads: Sequence[Payload]) -> None:
         pending = []
-        for payload in payloads:
-            event_id = payload.get("id")
-            headers = {"Nats-Msg-Id": str(event_id)} if event_id is not None else None
-            pending.append(
-                await self._js.publish_async(subject, self._encode(payload), headers=headers)
-            )
+        for start in range(0, len(payloads), MESSAGE_EVENTS):
+            body, headers = self._encode(payloads[start : start + MESSAGE_EVENTS])
+            pending.append(await self._js.publish_async(subject, body, headers=headers))
         await asyncio.gather(*pending)
 
     def read(self, topic: str, *, after: int = 0, limit: int = 1000) -> Sequence[Event]:
@@ -109,54 +128,62 @@ class JetStreamEventLog:
             return self._run(self._read(topic, after, limit))
 
     async def _read(self, topic: str, after: int, limit: int) -> list[Event]:
-        from nats.errors import TimeoutError as NatsTimeout
-        from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-
-        # The topic's end, known first, tells the reads when to stop: a fetch that waits for
-        # messages that are not there would cost its whole timeout.
         end = await self._last_offset(topic)
-        if end <= after:
+        chain = self._readers.pop((topic, after), None)
+        if end <= after and not (chain and chain.pending):
+            if chain is not None:
+                self._readers[(topic, after)] = chain
             return []
-        subscription = self._readers.pop((topic, after + 1), None)
-        if subscription is None:
-            await self._forget_oldest(topic)
-            config = ConsumerConfig(
-                deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-                opt_start_seq=after + 1,
-                ack_policy=AckPolicy.NONE,
-                inactive_threshold=60.0,
-            )
-            subscription = await self._js.pull_subscribe(
-                self._subject(topic), stream=self._stream, config=config
-            )
-        messages: list[Any] = []
-        while len(messages) < limit:
-            asked = min(limit - len(messages), _FETCH_BATCH)
-            try:
-                fetched = await subscription.fetch(asked, timeout=_FETCH_WAIT_S)
-            except NatsTimeout:
-                break
+        if chain is None:
+            chain = _Chain(await self._subscribe(topic, after // SLOTS))
+        events = [event for event in chain.pending if event.offset > after]
+        while len(events) < limit and (not events or events[-1].offset < end):
+            fetched = await self._fetch(chain.subscription)
             if not fetched:
                 break
-            messages.extend(fetched)
-            if messages[-1].metadata.sequence.stream >= end:
-                break
-        events = []
-        for message in messages:
-            body = orjson.loads(message.data)
-            sequence = message.metadata.sequence.stream
-            if sequence <= after:
-                continue
-            events.append(Event(sequence, topic, body["p"], datetime.fromisoformat(body["t"])))
-        following = events[-1].offset + 1 if events else after + 1
-        self._readers[(topic, following)] = subscription
+            for message in fetched:
+                events.extend(e for e in self._decode(topic, message) if e.offset > after)
+        chain.pending = events[limit:]
+        events = events[:limit]
+        self._readers[(topic, events[-1].offset if events else after)] = chain
         return events
+
+    async def _subscribe(self, topic: str, from_sequence: int) -> Any:
+        from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+        await self._forget_oldest(topic)
+        config = ConsumerConfig(
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=max(1, from_sequence),
+            ack_policy=AckPolicy.NONE,
+            inactive_threshold=60.0,
+        )
+        return await self._js.pull_subscribe(
+            self._subject(topic), stream=self._stream, config=config
+        )
+
+    @staticmethod
+    async def _fetch(subscription: Any) -> list[Any]:
+        from nats.errors import TimeoutError as NatsTimeout
+
+        try:
+            fetched: list[Any] = await subscription.fetch(_FETCH_BATCH, timeout=_FETCH_WAIT_S)
+        except NatsTimeout:
+            return []
+        return fetched
+
+    @staticmethod
+    def _decode(topic: str, message: Any) -> list[Event]:
+        body = orjson.loads(message.data)
+        base = message.metadata.sequence.stream * SLOTS
+        stamp = datetime.fromisoformat(body["t"])
+        return [Event(base + n, topic, payload, stamp) for n, payload in enumerate(body["p"])]
 
     async def _forget_oldest(self, topic: str) -> None:
         """Keep a few chains per topic: one a consumer left (it failed and went back) ends."""
         chains = [key for key in self._readers if key[0] == topic]
         for key in chains[: max(0, len(chains) - _CHAINS_PER_TOPIC + 1)]:
-            await self._readers.pop(key).unsubscribe()
+            await self._readers.pop(key).subscription.unsubscribe()
 
     def last_offset(self, topic: str) -> int:
         return self._run(self._last_offset(topic))
@@ -168,7 +195,8 @@ class JetStreamEventLog:
             message = await self._js.get_last_msg(self._stream, self._subject(topic))
         except NotFoundError:
             return 0
-        return int(message.seq or 0)
+        count = len(orjson.loads(message.data or b"{}").get("p", [])) or 1
+        return int(message.seq or 0) * SLOTS + count - 1
 
     def flush(self) -> None:
         self._run(self._flush())
@@ -179,8 +207,8 @@ class JetStreamEventLog:
 
     async def _close(self) -> None:
         await self._flush()
-        for subscription in self._readers.values():
-            await subscription.unsubscribe()
+        for chain in self._readers.values():
+            await chain.subscription.unsubscribe()
         await self._nc.close()
 
     def delete_stream(self) -> None:
