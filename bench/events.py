@@ -48,6 +48,8 @@ from common import (
 NAME = "events"
 BATCH = 100
 TARGET_HTTP_EVENTS_PER_S = 20_000
+# The direct part stops there: the consumers then apply it all, which takes them far longer.
+DIRECT_EVENTS = 600_000
 NATS_URL = os.environ.get("ENCORE_BENCH_NATS_URL", "nats://127.0.0.1:4222")
 
 # Builds a body of BATCH events with ids unique to the thread and request, rotating tracks;
@@ -255,9 +257,16 @@ def _log_end(backend: str, data_dir: Path, stream: str) -> int:
 
 
 def _lag(backend: str, data_dir: Path, stream: str) -> int:
+    """Events the slower consumer has still to apply. JetStream's offsets count messages
+    (times `SLOTS`), and every message here holds one batch."""
     end = _log_end(backend, data_dir, stream)
     offsets = _offsets(data_dir)
-    return max(end - offsets.get("history", 0), end - offsets.get("lake", 0))
+    behind = max(end - offsets.get(name, 0) for name in ("history", "lake"))
+    if backend == "nats":
+        from encore.adapters.events.jetstream import SLOTS
+
+        return max(0, (behind + SLOTS - 1) // SLOTS) * BATCH
+    return max(0, behind)
 
 
 @contextmanager
@@ -439,14 +448,16 @@ def _payloads(user_id: str, track_ids: list[str], run: str, count: int) -> list[
 def _publish_for(
     log: Any, pool: list[dict[str, Any]], *, threads: int, duration_s: float
 ) -> tuple[int, float]:
-    """Publish batches durably from threads for a while: (events, seconds). Events are copies
-    of the pool's with fresh ids (each event distinct, as the HTTP part's)."""
+    """Publish batches durably from threads for a while, or until `DIRECT_EVENTS` are out:
+    (events, seconds). Events are copies of the pool's with fresh ids (each event distinct, as
+    the HTTP part's)."""
     published = [0] * threads
     stop = threading.Event()
+    per_worker = DIRECT_EVENTS // threads
 
     def publish(worker: int) -> None:
         n = 0
-        while not stop.is_set():
+        while not stop.is_set() and published[worker] < per_worker:
             start = (n * BATCH) % (len(pool) - BATCH)
             batch = [
                 {**event, "id": f"w{worker}-{n}-{i}"}
@@ -460,7 +471,7 @@ def _publish_for(
     started = time.monotonic()
     for worker in workers:
         worker.start()
-    time.sleep(duration_s)
+    workers[0].join(duration_s)
     stop.set()
     for worker in workers:
         worker.join()
