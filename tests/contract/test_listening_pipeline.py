@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 
 from encore.adapters.cache.memory import MemoryCache
 from encore.adapters.events.sqlite_log import SqliteEventLog
 from encore.adapters.lake.parquet import ParquetLake
+from encore.adapters.sql import tables
 from encore.adapters.sql.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
 from encore.catalog.service import CatalogService
 from encore.consumers import ConsumerRunner
@@ -172,3 +173,29 @@ def test_now_playing_expires_after_an_hour(uow: SqlUnitOfWorkFactory, log: Event
     assert playing is not None and (playing.track_id, playing.device) == (tracks[0], "car")
     clock.seconds = 3_601
     assert service.now_playing(user_id=user_id) is None
+
+
+def test_popularity_fades_when_nobody_plays_and_deleted_tracks_do_not_stop_the_consumer(
+    uow: SqlUnitOfWorkFactory, log: EventLog
+) -> None:
+    service, user_id, tracks = setup(uow, log, MemoryCache(max_entries=10))
+    service.record(user_id=user_id, events=[ended(n, tracks[n % 2]) for n in range(20)])
+    with uow() as unit:  # deleted after its plays were logged
+        unit._require().execute(delete(tables.tracks).where(tables.tracks.c.id == tracks[1]))
+        unit.commit()
+    now = [NOW]
+    consumer = HistoryConsumer(uow, clock=lambda: now[0])
+    ConsumerRunner(log, [consumer]).catch_up()
+    with uow(readonly=True) as unit:
+        assert unit.stats.plays(tracks[0]) == 10
+        assert len(unit.history.recent(user_id, limit=100)) == 10
+        fresh = unit.tracks.get(tracks[0])
+    assert fresh is not None and fresh.popularity > 0
+    # Two months without a play, then one play of another track: the refresh decays the rest.
+    now[0] = NOW + timedelta(days=60)
+    later = PlayerEvent("late", EventType.PLAY_ENDED, tracks[2], NOW, 215_000, True)
+    service.record(user_id=user_id, events=[later])
+    ConsumerRunner(log, [consumer]).catch_up()
+    with uow(readonly=True) as unit:
+        faded = unit.tracks.get(tracks[0])
+    assert faded is not None and faded.popularity < fresh.popularity

@@ -6,13 +6,16 @@ neither loses an event nor counts one twice.
 """
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from encore.events import Event
 from encore.history.model import Play, counts_as_play
 from encore.history.ports import HistoryUnitOfWork, Lake
 from encore.history.service import TOPIC, listen_of
 from encore.unit_of_work import UnitOfWorkFactory
+
+# How often the consumer decays every track's popularity, besides those it just counted.
+POPULARITY_REFRESH = timedelta(hours=1)
 
 
 class HistoryConsumer:
@@ -31,6 +34,7 @@ class HistoryConsumer:
         self._uow = uow
         self._clock = clock
         self._position: int | None = None
+        self._refreshed_at: datetime | None = None
 
     def position(self) -> int:
         if self._position is None:
@@ -54,7 +58,11 @@ class HistoryConsumer:
                 for listen in new
                 if counts_as_play(listen)
             ]
-            uow.stats.count(plays, self._clock())
+            now = self._clock()
+            uow.stats.count(plays, now)
+            if self._refreshed_at is None or now - self._refreshed_at >= POPULARITY_REFRESH:
+                uow.stats.refresh_popularity(now)
+                self._refreshed_at = now
             uow.offsets.put(self.name, self.topic, last)
             uow.commit()
         self._position = last

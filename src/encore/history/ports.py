@@ -12,11 +12,11 @@ from encore.unit_of_work import UnitOfWork
 class HistoryStore(Protocol):
     def add(self, listens: Iterable[Listen]) -> int:
         """Store listens whose event id is new, ignoring the others (a replayed batch lands
-        once). Returns how many were new. Every listen's user and track must exist."""
+        once), and those whose user or track no longer exists. Returns how many were stored."""
         ...
 
     def add_new(self, listens: Iterable[Listen]) -> list[Listen]:
-        """As `add`, returning the listens that were new."""
+        """As `add`, returning the listens stored."""
         ...
 
     def recent(
@@ -34,6 +34,10 @@ class ListeningStats(Protocol):
     def count(self, plays: Sequence[Play], now: datetime) -> None:
         """Add plays to the play counts, decayed scores (and the tracks' popularity) and the
         plays per country and day."""
+        ...
+
+    def refresh_popularity(self, now: datetime) -> int:
+        """Decay every counted track's popularity to `now`; how many changed."""
         ...
 
     def top_tracks(self, *, countries: Collection[str], since: date, limit: int) -> list[str]:

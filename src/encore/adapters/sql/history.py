@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from encore.adapters.sql.tables import listening_history
+from encore.adapters.sql.tables import listening_history, tracks, users
 from encore.history.model import Listen
 
 _IDS_PER_QUERY = 900  # under SQLite's bound-parameter limit
@@ -62,11 +62,26 @@ class SqlHistoryStore:
             )
             for event_id in self._c.execute(query).scalars():
                 del unique[event_id]
+        # A listener or a track deleted since the event was logged: its listens go with it,
+        # rather than stopping the consumer on a foreign key.
+        users_found = self._existing(users.c.id, {listen.user_id for listen in unique.values()})
+        tracks_found = self._existing(tracks.c.id, {listen.track_id for listen in unique.values()})
+        for event_id, listen in list(unique.items()):
+            if listen.user_id not in users_found or listen.track_id not in tracks_found:
+                del unique[event_id]
         if unique:
             self._c.exec_driver_sql(
                 _insert_sql(self._c), [self._row(listen) for listen in unique.values()]
             )
         return list(unique.values())
+
+    def _existing(self, column: Any, ids: set[str]) -> set[str]:
+        wanted = list(ids)
+        found: set[str] = set()
+        for start in range(0, len(wanted), _IDS_PER_QUERY):
+            chunk = wanted[start : start + _IDS_PER_QUERY]
+            found.update(self._c.execute(select(column).where(column.in_(chunk))).scalars())
+        return found
 
     def _row(self, listen: Listen) -> tuple[Any, ...]:
         """A listen as the driver takes it, through the columns' own bind processing: an

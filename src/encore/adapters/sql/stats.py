@@ -89,6 +89,31 @@ class SqlListeningStats:
             ],
         )
 
+    def refresh_popularity(self, now: datetime) -> int:
+        """Decay every counted track's popularity to `now`, so that tracks nobody plays any more
+        fade too; how many tracks changed."""
+        rows = self._c.execute(
+            select(
+                track_stats.c.track_id,
+                track_stats.c.score,
+                track_stats.c.scored_at,
+                tracks.c.popularity,
+            ).join(tracks, tracks.c.id == track_stats.c.track_id)
+        ).all()
+        changed = [
+            {"b_id": row.track_id, "b_popularity": fresh}
+            for row in rows
+            if (fresh := popularity(decay(row.score, row.scored_at, now))) != row.popularity
+        ]
+        if changed:
+            self._c.execute(
+                update(tracks)
+                .where(tracks.c.id == bindparam("b_id"))
+                .values(popularity=bindparam("b_popularity")),
+                changed,
+            )
+        return len(changed)
+
     def top_tracks(self, *, countries: Collection[str], since: date, limit: int) -> list[str]:
         plays = func.sum(country_daily_plays.c.plays).label("plays")
         query = (
