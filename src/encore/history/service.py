@@ -89,11 +89,7 @@ class ListeningService:
             )
         now = self._clock()
         listener = self._listener(user_id)
-        track_ids = {event.track_id for event in events}
-        if track_ids - self._durations.keys():
-            with self._uow(readonly=True) as uow:
-                self._track_durations(uow, track_ids)
-        durations = {t: self._durations[t] for t in track_ids if t in self._durations}
+        durations = self._known_durations({event.track_id for event in events})
         received = now.isoformat()
         statuses: list[EventStatus] = []
         accepted: list[dict[str, Any]] = []
@@ -137,9 +133,8 @@ class ListeningService:
         context_id: str | None = None,
         device: str | None = None,
     ) -> NowPlaying:
-        with self._uow(readonly=True) as uow:
-            if track_id not in self._track_durations(uow, {track_id}):
-                raise NotFound("No such track", track_id=track_id)
+        if track_id not in self._known_durations({track_id}):
+            raise NotFound("No such track", track_id=track_id)
         playing = NowPlaying(
             track_id, progress_ms, is_playing, context_type, context_id, device, self._clock()
         )
@@ -169,13 +164,19 @@ class ListeningService:
             (listen, details[listen.track_id]) for listen in listens if listen.track_id in details
         ]
 
-    def _track_durations(self, uow: HistoryUnitOfWork, track_ids: set[str]) -> dict[str, int]:
-        missing = track_ids - self._durations.keys()
+    def _known_durations(self, track_ids: set[str]) -> dict[str, int]:
+        """The durations of those tracks that exist, from memory where it has them. Another
+        thread may empty the memory meanwhile: what it had is copied first."""
+        found = {t: d for t in track_ids if (d := self._durations.get(t)) is not None}
+        missing = track_ids - found.keys()
         if missing:
-            if len(self._durations) > _KNOWN_TRACKS:
+            with self._uow(readonly=True) as uow:
+                fetched = uow.stats.durations(missing)
+            if len(self._durations) + len(fetched) > _KNOWN_TRACKS:
                 self._durations.clear()
-            self._durations.update(uow.stats.durations(missing))
-        return {t: self._durations[t] for t in track_ids if t in self._durations}
+            self._durations.update(fetched)
+            found.update(fetched)
+        return found
 
 
 def event_id(user_id: str, client_id: str) -> str:
