@@ -177,7 +177,8 @@ def test_collaborators_followers_likes_and_artists(
         client.put(f"/api/v1/me/following?ids={artist_id}", headers=listener.auth).status_code
         == 204
     )
-    following = client.get("/api/v1/me/following", headers=listener.auth).json()
+    following = client.get("/api/v1/me/following?type=artist", headers=listener.auth).json()
+    assert client.get("/api/v1/me/following?type=user", headers=listener.auth).status_code == 422
     assert following["artists"]["items"][0]["id"] == artist_id
     assert following["artists"]["total"] == 1
 

@@ -4,7 +4,7 @@ Every playlist write answers `{snapshot_id}` and honours `If-Match: <snapshot_id
 write gets 412 with the playlist as it now is.
 """
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response, status
 
@@ -36,6 +36,8 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 PageLimit = Annotated[int, Query(ge=1, le=50)]
 Offset = Annotated[int, Query(ge=0, le=100_000)]
 Ids = Annotated[str, Query(min_length=1, max_length=50 * 23, description="Comma-separated ids")]
+# Spotify's `type` on /me/following; artists are what Encore follows there.
+FollowType = Annotated[Literal["artist"], Query(alias="type")]
 STALE: dict[int | str, dict[str, Any]] = {
     412: {"description": "The playlist changed where this write applies; it is included"}
 }
@@ -274,18 +276,26 @@ def liked_contains(ids: Ids, principal: CurrentPrincipal, services: ServicesDep)
 
 
 @router.put("/me/following", status_code=status.HTTP_204_NO_CONTENT)
-def follow_artists(ids: Ids, principal: CurrentPrincipal, services: ServicesDep) -> None:
+def follow_artists(
+    ids: Ids, principal: CurrentPrincipal, services: ServicesDep, _type: FollowType = "artist"
+) -> None:
     services.library.follow_artists(user_id=principal.user_id, artist_ids=_ids(ids))
 
 
 @router.delete("/me/following", status_code=status.HTTP_204_NO_CONTENT)
-def unfollow_artists(ids: Ids, principal: CurrentPrincipal, services: ServicesDep) -> None:
+def unfollow_artists(
+    ids: Ids, principal: CurrentPrincipal, services: ServicesDep, _type: FollowType = "artist"
+) -> None:
     services.library.unfollow_artists(user_id=principal.user_id, artist_ids=_ids(ids))
 
 
 @router.get("/me/following")
 def followed_artists(
-    principal: CurrentPrincipal, services: ServicesDep, limit: PageLimit = 20, offset: Offset = 0
+    principal: CurrentPrincipal,
+    services: ServicesDep,
+    limit: PageLimit = 20,
+    offset: Offset = 0,
+    _type: FollowType = "artist",
 ) -> FollowedArtistsRead:
     refs, total = services.library.followed_artists(
         user_id=principal.user_id, limit=limit, offset=offset
