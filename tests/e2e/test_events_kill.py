@@ -3,20 +3,24 @@
 import http.client
 import json
 import os
+import secrets
 import signal
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
 
+from encore.adapters.events.jetstream import JetStreamEventLog
 from encore.adapters.sql.tables import consumer_offsets, listening_history, track_stats, users
 from encore.bootstrap import bootstrap
 from encore.config import load_settings
 from encore.history.service import event_id
+from tests import servers
 from tests.e2e.catalog_fixture import add_tracks
 from tests.e2e.conftest import FAST_PASSWORDS, PASSWORD
 from tests.e2e.running import running_encore
@@ -25,8 +29,8 @@ EMAIL = "flood@example.com"
 BATCH = 100
 
 
-def _seed(data: Path) -> tuple[str, list[str]]:
-    services = bootstrap(load_settings(data_dir=data), passwords=FAST_PASSWORDS)
+def _seed(data: Path, settings: dict[str, str]) -> tuple[str, list[str]]:
+    services = bootstrap(load_settings(data_dir=data, **settings), passwords=FAST_PASSWORDS)
     try:
         user = services.accounts.add_user(email=EMAIL, password=PASSWORD, country="SE")
         with services.engine.begin() as connection:
@@ -112,10 +116,9 @@ def _send(
         number += 1
 
 
-def _consumed(data: Path) -> bool:
+def _consumed(data: Path, log_end: Callable[[], int]) -> bool:
     """Whether both consumers have applied everything the log holds."""
-    with sqlite3.connect(data / "events.db") as log:
-        last = log.execute('SELECT MAX("offset") FROM events').fetchone()[0] or 0
+    last = log_end()
     with sqlite3.connect(data / "encore.db") as db:
         history = db.execute(
             "SELECT \"offset\" FROM consumer_offsets WHERE consumer = 'history'"
@@ -129,14 +132,51 @@ def _consumed(data: Path) -> bool:
     )
 
 
+@pytest.fixture(params=["sqlite", pytest.param("nats", marks=pytest.mark.nats)])
+def log_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The event log the server uses: its settings, as `load_settings` takes them."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    settings = {
+        "event_log": "nats",
+        "nats_url": servers.nats_url(),
+        "nats_stream": f"ENCORE_KILL_{secrets.token_hex(4).upper()}",
+    }
+    yield settings
+    log = JetStreamEventLog(settings["nats_url"], stream=settings["nats_stream"])
+    log.delete_stream()
+    log.close()
+
+
+def _log_end(data: Path, settings: dict[str, str]) -> Callable[[], int]:
+    if not settings:
+
+        def sqlite_end() -> int:
+            with sqlite3.connect(data / "events.db") as log:
+                return int(log.execute('SELECT MAX("offset") FROM events').fetchone()[0] or 0)
+
+        return sqlite_end
+
+    def jetstream_end() -> int:
+        log = JetStreamEventLog(settings["nats_url"], stream=settings["nats_stream"])
+        try:
+            return log.last_offset("listens")
+        finally:
+            log.close()
+
+    return jetstream_end
+
+
 @pytest.mark.slow
 def test_kill_9_during_a_flood_loses_no_acknowledged_event_and_counts_none_twice(
-    tmp_path: Path,
+    tmp_path: Path, log_settings: dict[str, str]
 ) -> None:
     data = tmp_path / "instance"
-    user_id, tracks = _seed(data)
+    user_id, tracks = _seed(data, log_settings)
+    env = {f"ENCORE_{name.upper()}": value for name, value in log_settings.items()}
     acked: list[str] = []
-    with running_encore(data) as server:
+    with running_encore(data, env=env) as server:
         assert server.process is not None
         token = _token(server.port)
         stop = threading.Event()
@@ -155,7 +195,7 @@ def test_kill_9_during_a_flood_loses_no_acknowledged_event_and_counts_none_twice
             sender.join()
         server.process.wait()
     assert len(acked) >= 3_000, "the flood never got going"
-    with running_encore(data) as server:
+    with running_encore(data, env=env) as server:
         # A player retries its last acknowledged batch after the outage: it must change nothing.
         token = _token(server.port)
         sender, number = acked[-1].split("-")[:2]
@@ -174,10 +214,10 @@ def test_kill_9_during_a_flood_loses_no_acknowledged_event_and_counts_none_twice
         finally:
             connection.close()
         deadline = time.monotonic() + 60
-        while not _consumed(data):
+        while not _consumed(data, _log_end(data, log_settings)):
             assert time.monotonic() < deadline, "the consumers did not catch up after restart"
             time.sleep(0.1)
-    services = bootstrap(load_settings(data_dir=data), passwords=FAST_PASSWORDS)
+    services = bootstrap(load_settings(data_dir=data, **log_settings), passwords=FAST_PASSWORDS)
     try:
         with services.engine.connect() as connection:
             stored = set(
