@@ -97,3 +97,25 @@ def drop_database(admin_url: str, database_url: str) -> None:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         engine.dispose()
+
+
+NATS_URL_VARIABLE = "ENCORE_TEST_NATS_URL"
+DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
+
+
+def nats_url() -> str:
+    """The JetStream server for the `nats` tests; skips (or fails under CI) when it is down."""
+    import socket
+    from urllib.parse import urlsplit
+
+    url = os.environ.get(NATS_URL_VARIABLE) or DEFAULT_NATS_URL
+    parts = urlsplit(url)
+    try:
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 4222), 2).close()
+    except OSError as error:
+        require_server(
+            "NATS",
+            f"cannot connect to {url} ({error}); start `nats-server -js` or point "
+            f"{NATS_URL_VARIABLE} at one; deselect these tests with `-m 'not nats'`",
+        )
+    return url

@@ -19,6 +19,8 @@ from encore.adapters.cache.memory import MemoryCache
 from encore.adapters.cdn_health import OriginHealthChecker
 from encore.adapters.events.sqlite_log import SqliteEventLog
 from encore.adapters.keyfile import load_or_create_secret
+from encore.adapters.lake.parquet import ParquetLake
+from encore.adapters.lake.wrapped import LakeYearSource
 from encore.adapters.media.local import LocalMediaStore
 from encore.adapters.sql import migrate
 from encore.adapters.sql.engine import make_engine
@@ -27,14 +29,19 @@ from encore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from encore.catalog.documents import RenderedDocuments
 from encore.catalog.service import CatalogService
 from encore.config import Settings
+from encore.consumers import ConsumerRunner
 from encore.events import EventLog
+from encore.history.consumers import HistoryConsumer, LakeConsumer
+from encore.history.service import ListeningService
 from encore.keys import derive_key
+from encore.library.service import LibraryService
 from encore.media import MediaStore
 from encore.search.ports import SearchIndex
 from encore.search.service import SearchService
 from encore.streaming.cdn import OriginSelector
 from encore.streaming.service import StreamService
 from encore.streaming.signing import UrlSigner
+from encore.wrapped.service import WrappedService
 
 if TYPE_CHECKING:
     from encore.catalog.importer import AudioImporter
@@ -48,6 +55,7 @@ class Services:
     settings: Settings
     accounts: AccountService
     catalog: CatalogService
+    library: LibraryService
     access_tokens: AccessTokens
     documents: RenderedDocuments
     engine: Engine
@@ -55,6 +63,11 @@ class Services:
     uow: SqlUnitOfWorkFactory
     url_signer: UrlSigner
     events: EventLog
+    listening: ListeningService
+    lake: ParquetLake
+    # The event log's in-process consumers; started with the API (and by `catch_up` in tests).
+    pipeline: ConsumerRunner
+    wrapped: WrappedService
     streams: StreamService
     origins: OriginSelector
     origin_health: OriginHealthChecker
@@ -64,6 +77,7 @@ class Services:
     health_checks: dict[str, Callable[[], None]] = field(default_factory=dict)
 
     def close(self) -> None:
+        self.pipeline.stop()
         self.events.close()
         self.search_index.close()
         self.engine.dispose()
@@ -103,7 +117,8 @@ def bootstrap(
     catalog = CatalogService(uow=uow)
     documents = RenderedDocuments(documents_cache, ttl_s=settings.catalog_cache_ttl_s)
     catalog.on_change(documents.forget)
-    events = SqliteEventLog(settings.data_dir / "events.db")
+    library = LibraryService(uow=uow, track_details=catalog.get_tracks)
+    events = _event_log(settings)
     origins = OriginSelector(settings.cdn_origins)
     url_signer = UrlSigner(stream_signing_keys(settings, master), ttl_s=settings.stream_url_ttl_s)
     streams = StreamService(
@@ -118,6 +133,13 @@ def bootstrap(
     search_index = _search_index(settings)
     search = SearchService(index=search_index, source=SqlDocumentSource(engine))
     catalog.on_change(search.catalog_changed)
+    library.on_change(lambda notice: search.playlists_changed([notice.playlist.id]))
+    listening = ListeningService(
+        uow=uow, events=events, cache=counters, track_details=catalog.get_tracks
+    )
+    lake = ParquetLake(settings.data_dir / "lake")
+    pipeline = ConsumerRunner(events, [HistoryConsumer(uow), LakeConsumer(lake)])
+    wrapped = WrappedService(uow=uow, source=LakeYearSource(lake, engine))
 
     def database() -> None:
         with engine.connect() as connection:
@@ -130,6 +152,7 @@ def bootstrap(
         settings=settings,
         accounts=accounts,
         catalog=catalog,
+        library=library,
         access_tokens=access_tokens,
         documents=documents,
         engine=engine,
@@ -137,6 +160,10 @@ def bootstrap(
         uow=uow,
         url_signer=url_signer,
         events=events,
+        listening=listening,
+        lake=lake,
+        pipeline=pipeline,
+        wrapped=wrapped,
         streams=streams,
         origins=origins,
         origin_health=OriginHealthChecker(
@@ -176,6 +203,14 @@ def _search_index(settings: Settings) -> SearchIndex:
         api_key=settings.typesense_api_key.get_secret_value(),
         collection=settings.typesense_collection,
     )
+
+
+def _event_log(settings: Settings) -> EventLog:
+    if settings.event_log == "sqlite":
+        return SqliteEventLog(settings.data_dir / "events.db")
+    from encore.adapters.events.jetstream import JetStreamEventLog
+
+    return JetStreamEventLog(settings.nats_url, stream=settings.nats_stream)
 
 
 def _media_store(settings: Settings) -> MediaStore:

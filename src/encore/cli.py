@@ -1,6 +1,7 @@
 """The `encore` command line."""
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -346,6 +347,54 @@ def edge_warm(
     )
     if report.results and len(report.failed) == len(report.results):
         raise typer.Exit(1)
+
+
+@app.command()
+def consume(
+    consumer: Annotated[
+        list[str] | None,
+        typer.Option(help="Run only this consumer (repeatable): history, lake. Default: all."),
+    ] = None,
+    data: DataDir = None,
+) -> None:
+    """Run the event log's consumers (history, play counts, popularity, the lake) until
+    interrupted: for `run_consumers = false`, where `encore serve` leaves them out. Consumers
+    in processes of their own (`--consumer history`, `--consumer lake`) use a core each."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with _services(data) as services:
+        known = {c.name for c in services.pipeline.consumers}
+        unknown = set(consumer or ()) - known
+        if unknown:
+            err.print(f"Unknown consumers: {', '.join(sorted(unknown))} (known: {sorted(known)})")
+            raise typer.Exit(2)
+        if consumer:
+            services.pipeline.consumers = [
+                c for c in services.pipeline.consumers if c.name in consumer
+            ]
+        services.pipeline.start()
+        out.print(f"Consuming: {', '.join(c.name for c in services.pipeline.consumers)}")
+        try:
+            while not stop.wait(1.0):
+                pass
+        except KeyboardInterrupt:
+            pass
+
+
+@app.command()
+def wrapped(
+    year: Annotated[int, typer.Option(min=2000, max=2100, help="The year to sum up.")],
+    data: DataDir = None,
+) -> None:
+    """Compute every listener's Wrapped for a year from the lake, and store it for the API."""
+    with _services(data) as services:
+        started = time.monotonic()
+        services.pipeline.catch_up()  # the lake holds everything logged so far
+        count = _domain(lambda: services.wrapped.compute(year=year))
+    out.print(f"Wrapped {year}: {count} listeners in {time.monotonic() - started:.1f} s")
 
 
 def main() -> None:

@@ -71,6 +71,13 @@ class Settings(BaseSettings):
     # The edge's disk cache in front of a remote media store (default: DATA/edge-cache).
     edge_cache_dir: Path | None = None
     edge_cache_max_bytes: int = Field(default=20 * 1024**3, ge=1024**2)
+    # The event log: a SQLite file in the data directory, or a NATS JetStream stream.
+    event_log: Literal["sqlite", "nats"] = "sqlite"
+    nats_url: str = "nats://127.0.0.1:4222"
+    nats_stream: str = Field(default="ENCORE", pattern=r"^[A-Za-z0-9_-]+$")
+    # The log's consumers (history, counts, lake) run inside `encore serve`; false: they run in
+    # `encore consume` processes of their own.
+    run_consumers: bool = True
 
     @field_validator("stream_signing_keys", mode="before")
     @classmethod

@@ -59,6 +59,13 @@ class PreconditionFailed(EncoreError):
     title = "Precondition failed"
 
 
+class TooLarge(EncoreError):
+    """More in one request than Encore takes: the detail says the limit."""
+
+    kind = "too-large"
+    title = "Too large"
+
+
 class RateLimited(EncoreError):
     kind = "rate-limited"
     title = "Too many requests"

@@ -35,8 +35,30 @@ class EventLog(Protocol):
         """Events of `topic` with offsets above `after`, oldest first."""
         ...
 
+    def last_offset(self, topic: str) -> int:
+        """The offset of the newest event of `topic` (0 when there is none)."""
+        ...
+
     def flush(self) -> None:
         """Make every event published so far durable."""
         ...
 
     def close(self) -> None: ...
+
+
+class Consumer(Protocol):
+    """Reads one topic in order and applies what it reads, keeping its own offset.
+
+    `handle` must record the last event's offset together with the events' effects (in the same
+    transaction, or after an idempotent write), so that a crash between the two neither loses
+    nor repeats an effect.
+    """
+
+    name: str
+    topic: str
+
+    def position(self) -> int:
+        """The offset of the last event applied (0 before the first)."""
+        ...
+
+    def handle(self, events: Sequence[Event]) -> None: ...

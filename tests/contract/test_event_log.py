@@ -1,26 +1,53 @@
-"""The `EventLog` contract. The embedded SQLite log runs it here; the JetStream adapter joins
-the parametrisation when it exists."""
+"""The `EventLog` contract, on the embedded SQLite log and on NATS JetStream (marked `nats`)."""
 
+import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from encore.adapters.events.sqlite_log import SqliteEventLog
 from encore.events import EventLog
+from tests import servers
+
+OpenLog = Callable[[], EventLog]
+
+
+@pytest.fixture(params=[pytest.param("sqlite"), pytest.param("nats", marks=pytest.mark.nats)])
+def open_log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenLog]:
+    """Opens the log again on the same storage (a file, or a stream of its own)."""
+    opened: list[EventLog] = []
+    if request.param == "sqlite":
+
+        def open_sqlite() -> EventLog:
+            log = SqliteEventLog(tmp_path / "events.db", flush_interval_s=0.05)
+            opened.append(log)
+            return log
+
+        yield open_sqlite
+    else:
+        from encore.adapters.events.jetstream import JetStreamEventLog
+
+        url = servers.nats_url()
+        stream = f"ENCORE_TEST_{secrets.token_hex(4).upper()}"
+
+        def open_jetstream() -> EventLog:
+            log = JetStreamEventLog(url, stream=stream)
+            opened.append(log)
+            return log
+
+        yield open_jetstream
+        cleanup = JetStreamEventLog(url, stream=stream)
+        cleanup.delete_stream()
+        cleanup.close()
+    for log in opened:
+        log.close()
 
 
 @pytest.fixture
-def log_path(tmp_path: Path) -> Path:
-    return tmp_path / "events.db"
-
-
-@pytest.fixture
-def event_log(log_path: Path) -> Iterator[EventLog]:
-    opened = SqliteEventLog(log_path, flush_interval_s=0.05)
-    yield opened
-    opened.close()
+def event_log(open_log: OpenLog) -> EventLog:
+    return open_log()
 
 
 def test_published_events_are_read_back_in_order_by_topic(event_log: EventLog) -> None:
@@ -33,32 +60,38 @@ def test_published_events_are_read_back_in_order_by_topic(event_log: EventLog) -
     offsets = [e.offset for e in events]
     assert offsets == sorted(offsets)
     assert len(set(offsets)) == 5
+    assert event_log.last_offset("stream_started") == offsets[-1]
+    assert event_log.last_offset("nothing") == 0
     later = event_log.read("stream_started", after=offsets[1], limit=2)
     assert [e.payload["n"] for e in later] == [2, 3]
+    rest = event_log.read("stream_started", after=later[-1].offset)
+    assert [e.payload["n"] for e in rest] == [4]
+    assert event_log.read("stream_started", after=offsets[-1]) == []
+    again = event_log.read("stream_started", after=0, limit=1)  # back to the start
+    assert [e.payload["n"] for e in again] == [0]
 
 
-def test_durable_publishing_needs_no_flush(event_log: EventLog, log_path: Path) -> None:
+def test_durable_publishing_needs_no_flush(event_log: EventLog) -> None:
     event_log.publish_durably("plays", [{"id": "a"}, {"id": "b"}])
     assert [e.payload["id"] for e in event_log.read("plays")] == ["a", "b"]
 
 
-def test_events_survive_a_restart(log_path: Path) -> None:
-    first = SqliteEventLog(log_path, flush_interval_s=10)
+def test_events_survive_a_restart(open_log: OpenLog) -> None:
+    first = open_log()
     first.publish("t", {"kept": True})
-    first.close()  # closing appends what is still queued
-    second = SqliteEventLog(log_path)
-    try:
-        assert [e.payload for e in second.read("t")] == [{"kept": True}]
-        second.publish_durably("t", [{"kept": "too"}])
-        assert len(second.read("t")) == 2
-    finally:
-        second.close()
+    first.flush()
+    first.close()
+    second = open_log()
+    assert [e.payload for e in second.read("t")] == [{"kept": True}]
+    second.publish_durably("t", [{"kept": "too"}])
+    assert len(second.read("t")) == 2
 
 
 def test_concurrent_publishers_lose_nothing(event_log: EventLog) -> None:
     def publish(worker: int) -> None:
         for n in range(500):
             event_log.publish("busy", {"worker": worker, "n": n})
+        event_log.publish_durably("busy", [{"worker": worker, "n": n} for n in range(500, 600)])
 
     threads = [threading.Thread(target=publish, args=(w,)) for w in range(4)]
     for thread in threads:
@@ -67,4 +100,4 @@ def test_concurrent_publishers_lose_nothing(event_log: EventLog) -> None:
         thread.join()
     event_log.flush()
     seen = {(e.payload["worker"], e.payload["n"]) for e in event_log.read("busy", limit=10_000)}
-    assert len(seen) == 2000
+    assert len(seen) == 2400

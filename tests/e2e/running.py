@@ -20,21 +20,25 @@ def free_port() -> int:
 @dataclass
 class RunningEncore:
     port: int
+    process: "subprocess.Popen[bytes] | None" = None
     # Once stopped: how the process ended and what it printed.
     returncode: int | None = None
     output: bytes = b""
 
 
 @contextmanager
-def running_encore(data: Path, *, timeout_s: float = 30) -> Iterator[RunningEncore]:
-    """Serve the instance in `data` (a new one if empty), until the block ends."""
+def running_encore(
+    data: Path, *, timeout_s: float = 30, env: dict[str, str] | None = None
+) -> Iterator[RunningEncore]:
+    """Serve the instance in `data` (a new one if empty), until the block ends; `env` adds
+    settings (`ENCORE_*`)."""
     server = RunningEncore(free_port())
     port = server.port
-    process = subprocess.Popen(
+    process = server.process = subprocess.Popen(
         [sys.executable, "-m", "encore", "serve", "--data", str(data), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        env={**os.environ, "ENCORE_DATA": ""},
+        env={**os.environ, "ENCORE_DATA": "", **(env or {})},
     )
     try:
         deadline = time.monotonic() + timeout_s

@@ -6,6 +6,7 @@ import httpx2 as httpx
 import pytest
 from typer.testing import CliRunner
 
+from encore.adapters.sql.migrate import HEAD
 from encore.cli import app
 from tests.e2e.running import running_encore
 
@@ -113,7 +114,7 @@ def test_duplicate_user_exits_one(tmp_path: Path) -> None:
 def test_migrate_reports_the_revision(tmp_path: Path) -> None:
     code, output = _run("migrate", "--data", str(tmp_path))
     assert code == 0
-    assert "revision 0003" in output
+    assert f"revision {HEAD}" in output
 
 
 @pytest.mark.slow
@@ -148,3 +149,15 @@ def test_import_needs_a_path(tmp_path: Path) -> None:
     code, output = _run("import", "--data", str(tmp_path))
     assert code == 2
     assert "missing argument" in output.lower()
+
+
+def test_wrapped_and_consume_commands(tmp_path: Path) -> None:
+    data = str(tmp_path)
+    code, output = _run("wrapped", "--year", "2026", "--data", data)
+    assert code == 0, output
+    assert "Wrapped 2026: 0 listeners" in output
+    code, output = _run("wrapped", "--year", "1990", "--data", data)
+    assert code != 0
+    code, output = _run("consume", "--consumer", "nonsense", "--data", data)
+    assert code == 2
+    assert "Unknown consumers: nonsense" in output

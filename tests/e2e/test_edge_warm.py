@@ -1,6 +1,6 @@
 """`encore edge warm` against a running Encore edge: the region's plays, fetched over HTTP."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,15 +10,14 @@ from encore.bootstrap import bootstrap
 from encore.catalog.audio import LADDER
 from encore.cli import app as cli
 from encore.config import load_settings
-from encore.history.model import Listen
-from encore.ids import new_id
+from encore.history.model import EventType, PlayerEvent
 from tests.builders import make_album, make_artist, make_rendition, make_track
 from tests.e2e.conftest import FAST_PASSWORDS
 from tests.e2e.running import running_encore
 
 
 def _seed(data: Path) -> int:
-    """Two tracks with stored audio, played this week by a listener in Germany; the bytes of
+    """Two tracks with stored audio, played today by a listener in Germany; the bytes of
     their normal, high and very high renditions."""
     services = bootstrap(load_settings(data_dir=data), passwords=FAST_PASSWORDS)
     try:
@@ -29,6 +28,7 @@ def _seed(data: Path) -> int:
         album = make_album(artist_ids=(artist.id,))
         now = datetime.now(UTC)
         size = 0
+        played = []
         with services.uow() as uow:
             uow.artists.add(artist)
             uow.albums.add(album)
@@ -43,13 +43,13 @@ def _seed(data: Path) -> int:
                         make_rendition(track_id=track.id, quality=spec.quality, path=key)
                     )
                     size += len(body) if spec.bitrate_kbps != 24 else 0
-                uow.history.add(
-                    [
-                        Listen(new_id(), listener.id, track.id, now - timedelta(days=1),
-                               60_000, True, now)
-                    ]
-                )  # fmt: skip
+                played.append(
+                    PlayerEvent(f"play-{n}", EventType.PLAY_ENDED, track.id, now, 60_000, True)
+                )
             uow.commit()
+        # Through the listening log, whose consumer counts the plays per country and day.
+        services.listening.record(user_id=listener.id, events=played)
+        services.pipeline.catch_up()
     finally:
         services.close()
     return size

@@ -213,3 +213,44 @@ def test_query_syntax_characters_are_just_text(
 def test_search_needs_a_signed_in_user(client: TestClient) -> None:
     assert client.get("/api/v1/search", params={"q": "x"}).status_code == 401
     assert client.get("/api/v1/search/suggest", params={"q": "x"}).status_code == 401
+
+
+def test_playlists_made_through_the_api_are_searchable_as_they_change(
+    client: TestClient, services: Services, listener: Listener
+) -> None:
+    other = Listener(client, "grace@example.com")
+
+    def found(who: Listener, q: str) -> list[str]:
+        body = search(client, who, q=q, type="playlist")
+        return [item["id"] for item in body["playlists"]["items"]]  # type: ignore[index]
+
+    made = client.post(
+        "/api/v1/playlists", json={"name": "Sunday Morning Coffee"}, headers=listener.auth
+    )
+    assert made.status_code == 201, made.text
+    playlist_id = made.json()["id"]
+    assert found(other, "sunday cofee") == [playlist_id]  # a typo, from another listener
+
+    def patch(**changes: object) -> None:
+        answer = client.patch(
+            f"/api/v1/playlists/{playlist_id}", json=changes, headers=listener.auth
+        )
+        assert answer.status_code == 200, answer.text
+
+    patch(name="Rainy Evening Jazz")
+    assert found(other, "rainy jazz") == [playlist_id]
+    assert found(other, "sunday coffee") == []
+    patch(public=False)
+    assert found(other, "rainy jazz") == []  # private: not for others
+    assert found(listener, "rainy jazz") == [playlist_id]  # but the owner still finds it
+    assert (
+        client.delete(f"/api/v1/playlists/{playlist_id}", headers=listener.auth).status_code == 204
+    )
+    assert found(listener, "rainy jazz") == []
+
+    # A rebuild finds listeners' playlists in the database, not only in the index it replaces.
+    kept = client.post("/api/v1/playlists", json={"name": "Road Trip"}, headers=listener.auth)
+    services.search_index.rebuild(tuple(Kind), [])
+    assert found(other, "road trip") == []
+    services.search.reindex()
+    assert found(other, "road trip") == [kept.json()["id"]]

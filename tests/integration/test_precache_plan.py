@@ -1,16 +1,19 @@
-"""The pre-warming plan from real tables: a region's week of plays, then followed playlists."""
+"""The pre-warming plan from real tables: a region's week of plays (as the listening log's
+consumer counts them), then followed playlists."""
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert
 
+from encore.accounts.model import User
 from encore.adapters.sql.engine import make_engine
 from encore.adapters.sql.migrate import upgrade
 from encore.adapters.sql.popularity import SqlPopularity
-from encore.adapters.sql.tables import follows, listening_history, playlist_tracks, playlists, users
+from encore.adapters.sql.tables import follows, playlist_tracks, playlists, users
 from encore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from encore.catalog.audio import LADDER, PREVIEW
+from encore.history.model import Play
 from encore.ids import new_id
 from encore.streaming.cdn import OriginSelector
 from encore.streaming.ports import Warmed
@@ -52,6 +55,11 @@ def test_the_plan_takes_the_regions_week_then_followed_playlists(tmp_path: Path)
                 )
         unit.commit()
     german, brazilian = make_user(country="DE"), make_user(country="BR")
+    plays: list[Play] = []
+
+    def play(user: User, track_id: str, days_ago: float) -> None:
+        plays.append(Play(track_id, user.country, NOW - timedelta(days=days_ago)))
+
     playlist_id = new_id()
     with engine.begin() as connection:
         for user in (german, brazilian):
@@ -59,17 +67,12 @@ def test_the_plan_takes_the_regions_week_then_followed_playlists(tmp_path: Path)
                 password_hash="x", display_name="x", country=user.country, plan="free",
                 created_at=NOW))  # fmt: skip
 
-        def play(user_id: str, track_id: str, days_ago: float) -> None:
-            connection.execute(insert(listening_history).values(event_id=new_id(),
-                user_id=user_id, track_id=track_id, listened_at=NOW - timedelta(days=days_ago),
-                duration_played_ms=1000, completed=True, received_at=NOW))  # fmt: skip
-
         for _ in range(3):
-            play(german.id, ids[1], 1)  # the region's favourite
-        play(german.id, ids[0], 2)
+            play(german, ids[1], 1)  # the region's favourite
+        play(german, ids[0], 2)
         for _ in range(5):
-            play(german.id, ids[2], 9)  # older than a week
-            play(brazilian.id, ids[3], 1)  # another region
+            play(german, ids[2], 9)  # older than a week
+            play(brazilian, ids[3], 1)  # another region
         connection.execute(insert(playlists).values(id=playlist_id, owner_id=german.id,
             name="Hits", snapshot_id="s", created_at=NOW, updated_at=NOW))  # fmt: skip
         for position, track_id in enumerate((ids[4], ids[1], ids[5])):
@@ -77,6 +80,9 @@ def test_the_plan_takes_the_regions_week_then_followed_playlists(tmp_path: Path)
                 position=position, track_id=track_id, added_at=NOW))  # fmt: skip
         connection.execute(insert(follows).values(user_id=brazilian.id, target_type="playlist",
             target_id=playlist_id, followed_at=NOW))  # fmt: skip
+    with uow() as unit:  # as the listening log's consumer counts them
+        unit.stats.count(plays, NOW)
+        unit.commit()
     warmer = RecordingWarmer()
     precache = PreCache(
         popularity=SqlPopularity(engine),

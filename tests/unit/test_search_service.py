@@ -33,6 +33,10 @@ class FakeSource:
         ]
         return [self.documents_by_key[k] for k in wanted if k in self.documents_by_key]
 
+    def playlist_documents(self, playlist_ids: Sequence[str]) -> list[SearchDocument]:
+        keys = [(Kind.PLAYLIST, i) for i in playlist_ids]
+        return [self.documents_by_key[k] for k in keys if k in self.documents_by_key]
+
     def total(self) -> int:
         return len(self.documents_by_key)
 
@@ -80,16 +84,27 @@ def test_a_failed_update_is_logged_not_raised(
     assert "reindex" in caplog.text
 
 
-def test_reindex_reports_progress_and_keeps_playlists(index: TantivySearchIndex) -> None:
-    documents = [track(f"t{n}", f"Song {n}") for n in range(5)]
+def test_reindex_reports_progress_and_rebuilds_playlists_too(index: TantivySearchIndex) -> None:
+    playlist = SearchDocument(Kind.PLAYLIST, "p", "Songs", owner=Ref("u", "U"))
+    documents = [*(track(f"t{n}", f"Song {n}") for n in range(5)), playlist]
     service = SearchService(index=index, source=FakeSource(documents))
     index.upsert([track("stale", "Stale Song")])
-    service.upsert_playlists([SearchDocument(Kind.PLAYLIST, "p", "Songs", owner=Ref("u", "U"))])
+    service.upsert_playlists([SearchDocument(Kind.PLAYLIST, "gone", "Old Songs")])
     seen: list[int] = []
-    assert service.reindex(started=seen.append, advanced=seen.append) == 5
-    assert seen[0] == 5 and sum(seen[1:]) == 5
+    assert service.reindex(started=seen.append, advanced=seen.append) == 6
+    assert seen[0] == 6 and sum(seen[1:]) == 6
     assert "Stale Song" not in names(service, "song")
-    assert names(service, "songs", Kind.PLAYLIST) == ["Songs"]
+    assert names(service, "songs", Kind.PLAYLIST) == ["Songs"]  # from the source, not the index
+
+
+def test_a_playlist_change_indexes_it_as_it_now_is(index: TantivySearchIndex) -> None:
+    source = FakeSource([SearchDocument(Kind.PLAYLIST, "p", "Night Drive", owner=Ref("u", "U"))])
+    service = SearchService(index=index, source=source)
+    service.playlists_changed(["p"])
+    assert names(service, "night drive", Kind.PLAYLIST) == ["Night Drive"]
+    del source.documents_by_key[(Kind.PLAYLIST, "p")]
+    service.playlists_changed(["p"])  # deleted, or no longer searchable
+    assert names(service, "night drive", Kind.PLAYLIST) == []
 
 
 def test_only_playlists_through_the_playlist_methods(index: TantivySearchIndex) -> None:

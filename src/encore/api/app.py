@@ -15,15 +15,19 @@ from starlette.types import ASGIApp
 from encore import __version__
 from encore.accounts.routes import router as accounts_router
 from encore.api import problems
-from encore.api.fast_path import DocumentFastPath, StreamFastPath
+from encore.api.fast_path import DocumentFastPath, EventsFastPath, StreamFastPath
 from encore.api.middleware import BodySizeLimit, Metrics
 from encore.bootstrap import Services
 from encore.catalog.routes import router as catalog_router
+from encore.history.routes import router as player_router
+from encore.library.routes import router as library_router
 from encore.search.routes import router as search_router
 from encore.streaming.edge import AudioEdge, AudioEdgeMount
 from encore.streaming.routes import router as streaming_router
+from encore.wrapped.routes import router as wrapped_router
 
 log = logging.getLogger(__name__)
+EVENT_BATCH_BYTES = 8 << 20
 
 
 class EncoreApp(FastAPI):
@@ -42,6 +46,8 @@ def create_app(services: Services) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         services.origin_health.start()
+        if services.settings.run_consumers:
+            services.pipeline.start()
         # What start-up built (modules, schemas, the app) lives as long as the process. Frozen,
         # the collector stops walking it: a full collection over it takes some 50 ms, a pause
         # that every request in flight would wait through, several times a minute under load.
@@ -49,6 +55,7 @@ def create_app(services: Services) -> FastAPI:
         gc.freeze()
         yield
         gc.unfreeze()
+        services.pipeline.stop()
         services.origin_health.stop()
         services.close()
 
@@ -70,6 +77,9 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(streaming_router)
     app.include_router(search_router)
     app.include_router(accounts_router)
+    app.include_router(library_router)
+    app.include_router(player_router)
+    app.include_router(wrapped_router)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> Response:
@@ -84,7 +94,17 @@ def create_app(services: Services) -> FastAPI:
     async def metrics(_: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-    app.add_middleware(BodySizeLimit, max_bytes=services.settings.max_body_bytes)
+    # The events fast path reads a body, so it sits inside the body limit, in the framework's
+    # stack; the others answer GETs and run ahead of it (see EncoreApp).
+    app.add_middleware(
+        EventsFastPath, listening=services.listening, access_tokens=services.access_tokens
+    )
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=services.settings.max_body_bytes,
+        # Room for a batch over the event limit, so that the route can say what the limit is.
+        larger={"/api/v1/me/player/events": EVENT_BATCH_BYTES},
+    )
     edge = AudioEdge(media=services.media, signer=services.url_signer)
 
     def front(framework: ASGIApp) -> ASGIApp:

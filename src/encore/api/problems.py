@@ -45,6 +45,7 @@ STATUS_BY_ERROR: dict[type[errors.EncoreError], int] = {
     errors.AlreadyExists: 409,
     errors.Conflict: 409,
     errors.PreconditionFailed: 412,
+    errors.TooLarge: 413,
     errors.RateLimited: 429,
     errors.NotLicensed: 451,
 }

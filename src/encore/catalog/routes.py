@@ -26,7 +26,7 @@ JSON = "application/json"
 Render = Callable[[], bytes]
 
 
-def _signer(services: Services) -> SignMedia:
+def media_signer(services: Services) -> SignMedia:
     """Signs preview clips when a document is rendered; the document cache keeps documents for
     a minute or so, far less than a URL's hour."""
     now = time.time()
@@ -45,7 +45,7 @@ async def _document(services: Services, kind: str, entity_id: str, render: Rende
 async def get_track(track_id: EntityId, _: CurrentPrincipal, services: ServicesDep) -> Response:
     def render() -> bytes:
         detail = services.catalog.get_track(track_id)
-        return TrackRead.of(detail, _signer(services)).model_dump_json().encode()
+        return TrackRead.of(detail, media_signer(services)).model_dump_json().encode()
 
     return await _document(services, "track", track_id, render)
 
@@ -54,7 +54,7 @@ async def get_track(track_id: EntityId, _: CurrentPrincipal, services: ServicesD
 async def get_album(album_id: EntityId, _: CurrentPrincipal, services: ServicesDep) -> Response:
     def render() -> bytes:
         detail = services.catalog.get_album(album_id)
-        return AlbumRead.of_detail(detail, _signer(services)).model_dump_json().encode()
+        return AlbumRead.of_detail(detail, media_signer(services)).model_dump_json().encode()
 
     return await _document(services, "album", album_id, render)
 
@@ -63,6 +63,6 @@ async def get_album(album_id: EntityId, _: CurrentPrincipal, services: ServicesD
 async def get_artist(artist_id: EntityId, _: CurrentPrincipal, services: ServicesDep) -> Response:
     def render() -> bytes:
         detail = services.catalog.get_artist(artist_id)
-        return ArtistRead.of(detail, _signer(services)).model_dump_json().encode()
+        return ArtistRead.of(detail, media_signer(services)).model_dump_json().encode()
 
     return await _document(services, "artist", artist_id, render)

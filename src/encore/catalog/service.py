@@ -54,6 +54,14 @@ class CatalogService:
                 raise NotFound("No such track", track_id=track_id)
             return _details(uow, [track])[0]
 
+    def get_tracks(self, track_ids: Sequence[str]) -> dict[str, TrackDetail]:
+        """Details of those of the tracks that exist, by id."""
+        if not track_ids:
+            return {}
+        with self._uow(readonly=True) as uow:
+            found = uow.tracks.get_many(set(track_ids))
+            return {d.track.id: d for d in _details(uow, list(found.values()))}
+
     def get_album(self, album_id: str) -> AlbumDetail:
         with self._uow(readonly=True) as uow:
             album = uow.albums.get(album_id)

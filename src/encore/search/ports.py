@@ -37,10 +37,14 @@ class DocumentSource(Protocol):
         """The documents of these entities that exist (a missing one is left out)."""
         ...
 
+    def playlist_documents(self, playlist_ids: Sequence[str]) -> list[SearchDocument]:
+        """The documents of these playlists that exist and are searchable (listeners' own)."""
+        ...
+
     def total(self) -> int:
         """How many documents `everything` yields, for a progress bar."""
         ...
 
     def everything(self, *, batch: int) -> Iterator[list[SearchDocument]]:
-        """Every document; tracks come first, the most popular first."""
+        """Every document, playlists included; tracks come first, the most popular first."""
         ...

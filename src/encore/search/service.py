@@ -128,10 +128,23 @@ class SearchService:
     def delete_playlists(self, playlist_ids: Sequence[str]) -> None:
         self._index.delete(Kind.PLAYLIST, playlist_ids)
 
+    def playlists_changed(self, playlist_ids: Sequence[str]) -> None:
+        """Index the playlists as they are now; those gone (or not searchable) leave the index.
+        As for the catalog, a failure is logged and the playlist's own write stands."""
+        try:
+            found = self._source.playlist_documents(playlist_ids)
+            if found:
+                self._index.upsert(found)
+            gone = set(playlist_ids) - {document.id for document in found}
+            if gone:
+                self._index.delete(Kind.PLAYLIST, sorted(gone))
+        except Exception:
+            log.exception("search index not updated for a playlist change; run a reindex")
+
     def reindex(
         self, *, started: Progress = lambda total: None, advanced: Progress = lambda n: None
     ) -> int:
-        """Rebuild the catalog's documents from scratch (playlists are kept); returns how many."""
+        """Rebuild every document from scratch, playlists included; returns how many."""
         started(self._source.total())
         written = 0
 
@@ -142,7 +155,7 @@ class SearchService:
                 written += len(batch)
                 advanced(len(batch))
 
-        self._index.rebuild(CATALOG_KINDS, batches())
+        self._index.rebuild(tuple(Kind), batches())
         return written
 
 

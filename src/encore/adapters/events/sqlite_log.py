@@ -2,11 +2,13 @@
 
 `publish` only queues the event; a writer thread appends whatever is queued in one transaction
 every `flush_interval_s`, so a thousand stream starts a second cost one commit each tick rather
-than a thousand. `publish_durably` commits before returning. The file is separate from the
-catalog's database, so event bursts never contend for the catalog's write lock.
+than a thousand. `publish_durably` queues its events too, wakes the writer and waits for the
+commit: callers that arrive together share one commit (group commit). Every commit is fsync'd
+(`synchronous=FULL`), so what `publish_durably` acknowledged survives a crash of the process and
+of the machine. The file is separate from the catalog's database, so event bursts never contend
+for the catalog's write lock.
 """
 
-import json
 import logging
 import queue
 import sqlite3
@@ -39,6 +41,15 @@ _STOP = object()
 log = logging.getLogger(__name__)
 
 
+class _Durable(threading.Event):
+    """Events whose publisher waits for their commit."""
+
+    def __init__(self, rows: list[bytes]) -> None:
+        super().__init__()
+        self.rows = rows
+        self.error: Exception | None = None
+
+
 class SqliteEventLog:
     def __init__(
         self,
@@ -55,6 +66,10 @@ class SqliteEventLog:
         self._lock = threading.Lock()  # one writing connection, shared by writer and callers
         self._db = self._connect()
         self._db.executescript(SCHEMA)
+        # Readers (the consumers) have a connection of their own: in WAL mode they never wait
+        # for the writer's commit.
+        self._read_lock = threading.Lock()
+        self._reader = self._connect()
         self._wake = threading.Event()  # set by a flush or close, to write now
         self._writer = threading.Thread(target=self._write_loop, name="event-log", daemon=True)
         self._writer.start()
@@ -62,7 +77,8 @@ class SqliteEventLog:
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
+        # FULL: the WAL is fsync'd at every commit, before the writer tells a caller it is done.
+        db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA busy_timeout=5000")
         return db
 
@@ -73,21 +89,36 @@ class SqliteEventLog:
         self._queue.put(orjson.dumps((topic, payload, self._clock())))
 
     def publish_durably(self, topic: str, payloads: Sequence[Payload]) -> None:
+        if not payloads:
+            return
+        if not self._writer.is_alive():
+            raise RuntimeError("the event log is closed")
         stamp = self._clock()
-        with self._lock:
-            self._append([orjson.dumps((topic, payload, stamp)) for payload in payloads])
+        done = _Durable([orjson.dumps((topic, payload, stamp)) for payload in payloads])
+        self._queue.put(done)
+        self._wake.set()
+        done.wait()
+        if done.error is not None:
+            raise done.error
 
     def read(self, topic: str, *, after: int = 0, limit: int = 1000) -> Sequence[Event]:
-        with self._lock:
-            rows = self._db.execute(
+        with self._read_lock:
+            rows = self._reader.execute(
                 'SELECT "offset", payload, published_at FROM events '
                 'WHERE topic = ? AND "offset" > ? ORDER BY "offset" LIMIT ?',
                 (topic, after, limit),
             ).fetchall()
         return [
-            Event(offset, topic, json.loads(payload), datetime.fromisoformat(published))
+            Event(offset, topic, orjson.loads(payload), datetime.fromisoformat(published))
             for offset, payload, published in rows
         ]
+
+    def last_offset(self, topic: str) -> int:
+        with self._read_lock:
+            row = self._reader.execute(
+                'SELECT MAX("offset") FROM events WHERE topic = ?', (topic,)
+            ).fetchone()
+        return int(row[0] or 0)
 
     def flush(self) -> None:
         """Wait until the writer has appended everything queued before this call."""
@@ -103,6 +134,8 @@ class SqliteEventLog:
             self._writer.join()
         with self._lock:
             self._db.close()
+        with self._read_lock:
+            self._reader.close()
 
     def _append(self, events: list[bytes]) -> None:
         # One statement for the whole batch: a row at a time would let go of the GIL and take it
@@ -128,13 +161,22 @@ class SqliteEventLog:
                     items.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            rows = [item for item in items if isinstance(item, bytes)]
+            rows: list[bytes] = []
+            durable: list[_Durable] = []
+            for item in items:
+                if isinstance(item, bytes):
+                    rows.append(item)
+                elif isinstance(item, _Durable):
+                    rows.extend(item.rows)
+                    durable.append(item)
             if rows:
                 try:
                     with self._lock:
                         self._append(rows)
-                except Exception:
+                except Exception as error:
                     log.exception("Could not append %d events to %s", len(rows), self._path)
+                    for waiting in durable:
+                        waiting.error = error
             for item in items:
                 if isinstance(item, threading.Event):
                     item.set()

@@ -11,10 +11,13 @@ from encore.adapters.sql.tables import (
     album_artists,
     albums,
     artists,
+    follows,
     genres,
+    playlists,
     track_artists,
     track_genres,
     tracks,
+    users,
 )
 from encore.catalog.model import Ref
 from encore.search.model import Kind, SearchDocument
@@ -27,6 +30,9 @@ def _chunks(ids: Collection[str]) -> Iterator[list[str]]:
     items = list(ids)
     for start in range(0, len(items), IN_CHUNK):
         yield items[start : start + IN_CHUNK]
+
+
+_LISTENERS_PLAYLISTS = and_(playlists.c.kind == "user", playlists.c.owner_id.is_not(None))
 
 
 def _year(value: Any) -> int | None:
@@ -47,16 +53,24 @@ class SqlDocumentSource:
                 *self._artists(connection, artist_ids),
             ]
 
+    def playlist_documents(self, playlist_ids: Sequence[str]) -> list[SearchDocument]:
+        with self._engine.connect() as connection:
+            return self._playlists(connection, playlist_ids)
+
     def total(self) -> int:
         with self._engine.connect() as connection:
             return sum(
                 int(connection.scalar(select(func.count()).select_from(table)) or 0)
                 for table in (tracks, albums, artists)
-            )
+            ) + int(connection.scalar(select(func.count()).where(_LISTENERS_PLAYLISTS)) or 0)
 
     def everything(self, *, batch: int) -> Iterator[list[SearchDocument]]:
         yield from self._popular_tracks_first(batch)
-        for table, build in ((albums, self._albums), (artists, self._artists)):
+        for table, build in (
+            (albums, self._albums),
+            (artists, self._artists),
+            (playlists, self._playlists),
+        ):
             after = ""
             while True:
                 with self._engine.connect() as connection:
@@ -154,6 +168,43 @@ class SqlDocumentSource:
                     popularity=row.popularity or 0,
                     artists=credits.get(row.id, ()),
                     year=_year(row.release_date),
+                )
+                for row in rows
+            )
+        return documents
+
+    def _playlists(self, connection: Connection, ids: Collection[str]) -> list[SearchDocument]:
+        """Listeners' own playlists (Encore's generated mixes are personal, never searched)."""
+        documents: list[SearchDocument] = []
+        for chunk in _chunks(ids):
+            followers = (
+                select(follows.c.target_id, func.count().label("followers"))
+                .where(follows.c.target_type == "playlist", follows.c.target_id.in_(chunk))
+                .group_by(follows.c.target_id)
+                .subquery()
+            )
+            rows = connection.execute(
+                select(
+                    playlists.c.id,
+                    playlists.c.name,
+                    playlists.c.public,
+                    users.c.id.label("owner_id"),
+                    users.c.display_name,
+                    followers.c.followers,
+                )
+                .join(users, users.c.id == playlists.c.owner_id)
+                .outerjoin(followers, followers.c.target_id == playlists.c.id)
+                .where(playlists.c.id.in_(chunk), _LISTENERS_PLAYLISTS)
+            ).all()
+            documents.extend(
+                SearchDocument(
+                    kind=Kind.PLAYLIST,
+                    id=row.id,
+                    name=row.name,
+                    popularity=min(100, row.followers or 0),
+                    owner=Ref(row.owner_id, row.display_name),
+                    public=row.public,
+                    followers=row.followers or 0,
                 )
                 for row in rows
             )

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -296,6 +297,8 @@ playlists = Table(
     # 'user' for listeners' own; generated ones ('discover_weekly', 'daily_mix', ...) are Encore's.
     Column("kind", String(32), nullable=False, server_default="user"),
     Column("snapshot_id", String(32), nullable=False),
+    # Counts the playlist's changes; playlist_changes keeps what each one touched.
+    Column("version", Integer, nullable=False, server_default="0"),
     Column("expires_at", UtcDateTime(), nullable=True),
     _created_at(),
     Column("updated_at", UtcDateTime(), nullable=False),
@@ -313,6 +316,22 @@ playlist_tracks = Table(
     Column("added_by", ID, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
     Index("ix_playlist_tracks_track_id", "track_id"),
     CheckConstraint("position >= 0", name="position"),
+)
+
+# What each change to a playlist touched, so that a write made against an older snapshot can be
+# merged when it does not overlap the changes made since, and refused (412) when it does.
+playlist_changes = Table(
+    "playlist_changes",
+    metadata,
+    Column("playlist_id", ID, ForeignKey("playlists.id", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("snapshot_id", String(32), nullable=False),
+    # The first position whose track may have changed; NULL when the tracks were not touched.
+    Column("touched_from", Integer, nullable=True),
+    # The details that changed, comma-separated ('name,description'); '' for none.
+    Column("fields", String(200), nullable=False, server_default=""),
+    Column("changed_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("playlist_id", "snapshot_id", name="uq_playlist_changes_snapshot"),
 )
 
 playlist_collaborators = Table(
@@ -364,4 +383,44 @@ listening_history = Table(
     Index("ix_listening_history_user_listened_at", "user_id", "listened_at"),
     Index("ix_listening_history_track_id", "track_id"),
     CheckConstraint("duration_played_ms >= 0", name="duration"),
+)
+
+# --- listening statistics, fed by the event log's consumers ------------------------------------
+
+# How far each consumer has read each topic; written in the transaction that applies the events.
+consumer_offsets = Table(
+    "consumer_offsets",
+    metadata,
+    Column("consumer", String(64), primary_key=True),
+    Column("topic", String(64), primary_key=True),
+    Column("offset", BigInteger, nullable=False),
+)
+
+track_stats = Table(
+    "track_stats",
+    metadata,
+    Column("track_id", ID, ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True),
+    Column("plays", BigInteger, nullable=False),
+    # Plays decayed to `scored_at`: each play counts half as much after every half-life.
+    Column("score", Float, nullable=False),
+    Column("scored_at", UtcDateTime(), nullable=False),
+)
+
+country_daily_plays = Table(
+    "country_daily_plays",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("country", COUNTRY, primary_key=True),
+    Column("track_id", ID, ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True),
+    Column("plays", Integer, nullable=False),
+)
+
+wrapped = Table(
+    "wrapped",
+    metadata,
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    # The rendered summary (JSON), served as it is.
+    Column("document", Text, nullable=False),
+    Column("computed_at", UtcDateTime(), nullable=False),
 )

@@ -26,6 +26,13 @@ from encore.adapters.sql.catalog import (
 )
 from encore.adapters.sql.engine import READONLY
 from encore.adapters.sql.history import SqlHistoryStore
+from encore.adapters.sql.library import (
+    SqlFollowRepository,
+    SqlLikeRepository,
+    SqlPlaylistRepository,
+)
+from encore.adapters.sql.stats import SqlConsumerOffsets, SqlListeningStats
+from encore.adapters.sql.wrapped import SqlWrappedStore
 
 
 class SqlUnitOfWork:
@@ -40,6 +47,12 @@ class SqlUnitOfWork:
     import_sources: SqlImportSourceRepository
     external_ids: SqlExternalIdRepository
     history: SqlHistoryStore
+    stats: SqlListeningStats
+    offsets: SqlConsumerOffsets
+    wrapped: SqlWrappedStore
+    playlists: SqlPlaylistRepository
+    likes: SqlLikeRepository
+    follows: SqlFollowRepository
 
     def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
         self._engine = engine
@@ -63,6 +76,12 @@ class SqlUnitOfWork:
         self.import_sources = SqlImportSourceRepository(connection)
         self.external_ids = SqlExternalIdRepository(connection)
         self.history = SqlHistoryStore(connection)
+        self.stats = SqlListeningStats(connection)
+        self.offsets = SqlConsumerOffsets(connection)
+        self.wrapped = SqlWrappedStore(connection)
+        self.playlists = SqlPlaylistRepository(connection)
+        self.likes = SqlLikeRepository(connection)
+        self.follows = SqlFollowRepository(connection)
         return self
 
     def __exit__(

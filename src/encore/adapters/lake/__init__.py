@@ -1,0 +1,1 @@
+"""The analytics lake: Parquet files partitioned by day, read with DuckDB."""

@@ -1,0 +1,106 @@
+"""The embedded `Lake`: Parquet files partitioned by day, read with DuckDB.
+
+`listens/day=YYYY-MM-DD/part-<first offset>-<last offset>.parquet`, one file per day a consumer
+batch touches. A file is written under a temporary name and renamed, then the position file
+likewise, so a crash leaves either the whole batch or none of it recorded; a batch written again
+after a crash lands in the same files or in overlapping ones, and readers keep one row per event
+id (`listens` in `connect()`), which also absorbs batches a player sent twice.
+"""
+
+import os
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+if TYPE_CHECKING:
+    import duckdb
+
+SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("user_id", pa.string()),
+        ("track_id", pa.string()),
+        ("type", pa.string()),
+        ("listened_at", pa.timestamp("us", tz="UTC")),
+        ("duration_played_ms", pa.int64()),
+        ("completed", pa.bool_()),
+        ("context_type", pa.string()),
+        ("context_id", pa.string()),
+        ("device", pa.string()),
+        ("country", pa.string()),
+        ("received_at", pa.timestamp("us", tz="UTC")),
+        ("offset", pa.int64()),
+    ]
+)
+_TIMESTAMPS = ("listened_at", "received_at")
+
+
+class ParquetLake:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._listens = root / "listens"
+        self._listens.mkdir(parents=True, exist_ok=True)
+        self._position_file = root / "listens.position"
+
+    def position(self) -> int:
+        try:
+            return int(self._position_file.read_text())
+        except FileNotFoundError:
+            return 0
+
+    def append(self, rows: Sequence[dict[str, object]], *, through: int) -> None:
+        by_day: dict[str, list[dict[str, object]]] = defaultdict(list)
+        for row in rows:
+            by_day[str(row["listened_at"])[:10]].append(row)
+        for day, day_rows in by_day.items():
+            columns = {
+                name: [_value(name, row.get(name)) for row in day_rows] for name in SCHEMA.names
+            }
+            table = pa.Table.from_pydict(columns, schema=SCHEMA)
+            first = min(int(str(row["offset"])) for row in day_rows)
+            folder = self._listens / f"day={day}"
+            folder.mkdir(exist_ok=True)
+            _replace(folder / f"part-{first:015d}-{through:015d}.parquet", table)
+        temporary = self._position_file.with_suffix(".tmp")
+        temporary.write_text(str(through))
+        os.replace(temporary, self._position_file)
+
+    def files(self) -> list[Path]:
+        return sorted(self._listens.glob("day=*/*.parquet"))
+
+    def connect(self) -> "duckdb.DuckDBPyConnection":
+        """An in-memory DuckDB with the view `listens`: one row per event id, over every day."""
+        import duckdb
+
+        connection = duckdb.connect()
+        connection.execute("SET TimeZone = 'UTC'")
+        if not self.files():
+            connection.register("raw_listens", SCHEMA.empty_table())
+        else:
+            pattern = str(self._listens / "day=*" / "*.parquet")
+            files = connection.read_parquet(pattern, hive_partitioning=True)
+            files.project(", ".join(f'"{name}"' for name in SCHEMA.names)).create_view(
+                "raw_listens"
+            )
+        connection.execute(
+            "CREATE VIEW listens AS SELECT * FROM raw_listens "
+            'QUALIFY row_number() OVER (PARTITION BY id ORDER BY "offset") = 1'
+        )
+        return connection
+
+
+def _value(name: str, value: object) -> object:
+    if name in _TIMESTAMPS and isinstance(value, str):
+        return datetime.fromisoformat(value)
+    return value
+
+
+def _replace(path: Path, table: pa.Table) -> None:
+    temporary = path.with_suffix(".tmp")
+    pq.write_table(table, temporary, compression="zstd")
+    os.replace(temporary, path)

@@ -1,0 +1,1 @@
+"""A listener's library: playlists, liked tracks, followed artists and playlists."""
