@@ -21,7 +21,9 @@ class ConsumerRunner:
         events: EventLog,
         consumers: Sequence[Consumer],
         *,
-        batch: int = 5_000,
+        # Events per batch: statistics cost per distinct track in a batch, so larger batches
+        # cost less per event (26,000 events/s at 5,000, 33,000 at 20,000; no gain beyond).
+        batch: int = 20_000,
         idle_s: float = 0.05,
         retry_s: float = 1.0,
     ) -> None:
