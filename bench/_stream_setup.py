@@ -109,10 +109,13 @@ def _nginx_command(config: Path) -> list[str]:
 
 
 @contextmanager
-def nginx_edge(work_dir: Path, media_root: Path, keys: Sequence[str]) -> Iterator[Server]:
+def nginx_edge(
+    work_dir: Path, media_root: Path, keys: Sequence[str], *, workers: str = "auto"
+) -> Iterator[Server]:
     """Encore's edge as operators run it: `deploy/nginx/render local`, keys in the environment."""
     port = free_port()
     variables = {
+        "ENCORE_WORKERS": workers,
         "ENCORE_LISTEN": f"{LOOPBACK}:{port}",
         "ENCORE_STATE_DIR": str(work_dir / "state"),
         "ENCORE_MEDIA_ROOT": str(media_root),
@@ -142,7 +145,7 @@ def nginx_edge(work_dir: Path, media_root: Path, keys: Sequence[str]) -> Iterato
 # The ceiling: the edge's file serving (sendfile, open file cache, keep-alive) without the
 # signature check and without an access log.
 PLAIN_CONFIG = """\
-worker_processes auto;
+worker_processes {workers};
 pid {state}/nginx.pid;
 error_log {state}/error.log warn;
 events {{
@@ -174,7 +177,7 @@ http {{
 
 
 @contextmanager
-def plain_nginx(work_dir: Path, media_root: Path) -> Iterator[Server]:
+def plain_nginx(work_dir: Path, media_root: Path, *, workers: str = "auto") -> Iterator[Server]:
     """nginx serving the media directory as static files, nothing else (no njs)."""
     port = free_port()
     state = work_dir / "state"
@@ -182,7 +185,7 @@ def plain_nginx(work_dir: Path, media_root: Path) -> Iterator[Server]:
     config = work_dir / "nginx.conf"
     config.write_text(
         textwrap.dedent(PLAIN_CONFIG).format(
-            state=state, listen=f"{LOOPBACK}:{port}", root=media_root
+            state=state, listen=f"{LOOPBACK}:{port}", root=media_root, workers=workers
         )
     )
     with serve("nginx", _nginx_command(config), port=port, ready_path="/", log_dir=work_dir) as s:

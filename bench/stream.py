@@ -451,6 +451,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tracks", type=int, default=2000, help="catalog size (default 2000)")
     parser.add_argument("--files", type=int, default=20, help="audio files (default 20)")
     parser.add_argument("--file-mb", type=int, default=10, help="MiB per audio file (default 10)")
+    parser.add_argument(
+        "--nginx-workers",
+        default="auto",
+        help="worker_processes of both nginx servers (default auto: one per core)",
+    )
     args = parser.parse_args(argv)
     require_wrk()
     nginx_program()
@@ -471,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
         audio_load = prepare_wrk_load(
             work, seeded.signed_paths, None, name="audio", range_header=RANGE_HEADER
         )
-        with run_servers(work, seeded) as servers:
+        with run_servers(work, seeded, nginx_workers=args.nginx_workers) as servers:
             check_servers(servers, seeded)
             print(f"(a) stream URLs (first one request per track, {len(api_paths)})", flush=True)
             prime(servers["encore"], api_paths, seeded)
@@ -515,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
                 "range": RANGE_HEADER,
                 "pinned": None,
                 "uvicorn": "loop=uvloop http=httptools access_log=False, one process",
-                "nginx": "worker_processes auto",
+                "nginx": f"worker_processes {args.nginx_workers}",
                 "ttfb": "time from writing a request to its first body byte, 8 of 64 "
                 "connections, while wrk drives the other 56",
             },
@@ -544,7 +549,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 @contextmanager
-def run_servers(work: Path, seeded: StreamSeed) -> Iterator[dict[str, Server]]:
+def run_servers(
+    work: Path, seeded: StreamSeed, *, nginx_workers: str
+) -> Iterator[dict[str, Server]]:
     """Encore (the API and the Python edge), the bare ceiling, nginx with the edge check, and
     plain nginx, all running for the whole benchmark (idle while the others take their turn)."""
     python, servers_py = sys.executable, str(Path(__file__).resolve().parent / "servers.py")
@@ -575,9 +582,13 @@ def run_servers(work: Path, seeded: StreamSeed) -> Iterator[dict[str, Server]]:
             )
         )
         edge = stack.enter_context(
-            nginx_edge(work / "nginx-edge", seeded.media_root, seeded.signing_keys)
+            nginx_edge(
+                work / "nginx-edge", seeded.media_root, seeded.signing_keys, workers=nginx_workers
+            )
         )
-        plain = stack.enter_context(plain_nginx(work / "nginx", seeded.media_root))
+        plain = stack.enter_context(
+            plain_nginx(work / "nginx", seeded.media_root, workers=nginx_workers)
+        )
         yield {
             "bare": bare,
             "encore": encore,
