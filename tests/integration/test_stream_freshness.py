@@ -84,6 +84,7 @@ def setup(sqlite_engine: Engine, tmp_path: Path) -> Iterator[Setup]:
         cache=MemoryCache(max_entries=100),
         clock=lambda: now[0],
         background=later,
+        refresh_gather_s=0,
     )
     yield Setup(streams, uow, track.id, later, now)
     events.close()
