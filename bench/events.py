@@ -299,9 +299,122 @@ def _consumer_process(
         log.close()
 
 
+@dataclass
+class SteadyRun:
+    """A fixed rate held for a while: do the consumers keep up with it, not only drain later?"""
+
+    backend: str
+    target_events_per_s: int
+    events_per_s: float  # acknowledged, over the whole phase
+    acknowledged: int
+    p50_ms: float
+    p99_ms: float
+    lag_samples: list[int]  # events the slower consumer had still to apply, once a second
+    max_lag_events: int
+    lag_at_end_events: int
+    drain_after_load_s: float
+
+
+def _steady_load(
+    base_url: str,
+    seeded: Seeded,
+    *,
+    backend: str,
+    stream: str,
+    rate: int,
+    duration_s: float,
+    senders: int = 8,
+) -> SteadyRun:
+    """POST batches of BATCH events at `rate` events/s, open loop: each sender has its own
+    schedule and sends late requests at once rather than dropping them, so a slow server shows
+    as a growing queue. The consumers' lag is sampled every second meanwhile."""
+    import http.client
+    import json
+    from urllib.parse import urlsplit
+
+    target = urlsplit(base_url)
+    interval = senders * BATCH / rate  # seconds between one sender's requests
+    tracks = seeded.track_ids
+    stamp = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    headers = {"Authorization": f"Bearer {seeded.token}", "Content-Type": "application/json"}
+    latencies: list[float] = []
+    failures: list[str] = []
+    accepted = [0] * senders
+    began = time.monotonic() + 0.2
+    stop_at = began + duration_s
+
+    def send(sender: int) -> None:
+        connection = http.client.HTTPConnection(target.netloc, timeout=30)
+        sent = 0
+        while True:
+            due = began + sent * interval + sender * interval / senders
+            if due >= stop_at:
+                break
+            pause = due - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            body = json.dumps(
+                {
+                    "events": [
+                        {
+                            "id": f"steady-{backend}-{sender}-{sent}-{i}",
+                            "type": "play_ended",
+                            "track_id": tracks[(sent * BATCH + i) % len(tracks)],
+                            "timestamp": stamp,
+                            "duration_played_ms": 60_000,
+                            "completed": True,
+                            "device": "bench",
+                        }
+                        for i in range(BATCH)
+                    ]
+                }
+            )
+            start = time.monotonic()
+            connection.request("POST", "/api/v1/me/player/events", body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            latencies.append(time.monotonic() - start)
+            if response.status == 202:
+                accepted[sender] += 1
+            else:
+                failures.append(f"{response.status}")
+            sent += 1
+        connection.close()
+
+    threads = [threading.Thread(target=send, args=(n,), daemon=True) for n in range(senders)]
+    for thread in threads:
+        thread.start()
+    samples: list[int] = []
+    while any(thread.is_alive() for thread in threads):
+        time.sleep(1.0)
+        samples.append(_lag(backend, seeded.data_dir, stream))
+    ended = time.monotonic()
+    if failures:
+        raise BenchError(f"{backend}: {len(failures)} batches refused at the steady rate")
+    drain_started = time.monotonic()
+    while _lag(backend, seeded.data_dir, stream) > 0:
+        if time.monotonic() - drain_started > 300:
+            raise BenchError(f"{backend}: the consumers did not catch up in 5 minutes")
+        time.sleep(0.1)
+    latencies.sort()
+    acked = sum(accepted) * BATCH
+    return SteadyRun(
+        backend=backend,
+        target_events_per_s=rate,
+        events_per_s=acked / (ended - began),
+        acknowledged=acked,
+        p50_ms=latencies[len(latencies) // 2] * 1000,
+        p99_ms=latencies[int(len(latencies) * 0.99)] * 1000,
+        lag_samples=samples,
+        max_lag_events=max(samples, default=0),
+        lag_at_end_events=samples[-1] if samples else 0,
+        drain_after_load_s=round(time.monotonic() - drain_started, 2),
+    )
+
+
 def http_part(
-    work: Path, *, rounds: int, duration_s: float, connections: int
-) -> tuple[list[HttpRun], dict[str, Any]]:
+    work: Path, *, rounds: int, duration_s: float, connections: int, steady_s: float
+) -> tuple[list[HttpRun], list[SteadyRun], dict[str, Any]]:
     require_wrk()
     backends = ["sqlite", "nats"]
     seeded = {b: seed(work / f"http-{b}") for b in backends}
@@ -352,23 +465,46 @@ def http_part(
                 print(
                     f"  {backend} round {round_number}: {acked / seconds:,.0f} events/s", flush=True
                 )
+        drained = {}
         for backend in backends:
-            data_dir = seeded[backend].data_dir
             started = time.monotonic()
-            while _lag(backend, data_dir, streams[backend]) > 0:
+            while _lag(backend, seeded[backend].data_dir, streams[backend]) > 0:
                 if time.monotonic() - started > 300:
                     raise BenchError(f"{backend}: the consumers did not catch up in 5 minutes")
                 time.sleep(0.2)
+            drained[backend] = round(time.monotonic() - started, 2)
+        # Flat out, wrk takes whatever the consumers leave of two cores; at the target rate the
+        # consumers must keep up as it goes.
+        steady = []
+        for backend in backends:
+            server, _ = servers[backend]
+            steady.append(
+                _steady_load(
+                    server.base_url,
+                    seeded[backend],
+                    backend=backend,
+                    stream=streams[backend],
+                    rate=TARGET_HTTP_EVENTS_PER_S,
+                    duration_s=steady_s,
+                )
+            )
+            print(
+                f"  {backend} steady {TARGET_HTTP_EVENTS_PER_S:,} events/s: "
+                f"lag at most {steady[-1].max_lag_events:,} events",
+                flush=True,
+            )
+        for backend in backends:
             acked = sum(r.acknowledged for r in runs if r.backend == backend)
-            stored = _history_count(data_dir)
+            acked += sum(r.acknowledged for r in steady if r.backend == backend)
+            stored = _history_count(seeded[backend].data_dir)
             checks[backend] = {
                 "acknowledged": acked,
                 "stored_in_history": stored,
                 "lost": max(0, acked - stored),
-                "drain_after_load_s": round(time.monotonic() - started, 2),
+                "drain_after_load_s": drained[backend],
             }
     _delete_stream(streams["nats"])
-    return runs, checks
+    return runs, steady, checks
 
 
 @contextmanager
@@ -637,6 +773,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help="HTTP rounds per log (default 3, quick 1)")
     parser.add_argument("--duration", type=float, help="seconds per round (default 10, quick 4)")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--steady", type=float, help="seconds at the target rate (default 30, quick 8)"
+    )
     parser.add_argument("--threads", type=int, default=8, help="publishers for the direct part")
     parser.add_argument("--skip", action="append", default=[], choices=["http", "log", "wrapped"])
     args = parser.parse_args(argv)
@@ -658,8 +797,12 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(temp)
         if "http" not in args.skip:
             print("HTTP: wrk against encore serve, SQLite log and JetStream", flush=True)
-            runs, checks = http_part(
-                work, rounds=rounds, duration_s=duration_s, connections=args.connections
+            runs, steady, checks = http_part(
+                work,
+                rounds=rounds,
+                duration_s=duration_s,
+                connections=args.connections,
+                steady_s=args.steady or (8.0 if args.quick else 30.0),
             )
             measured = [r for r in runs if r.round > 0]
             medians = {
@@ -679,6 +822,7 @@ def main(argv: list[str] | None = None) -> int:
                 "target_events_per_s": TARGET_HTTP_EVENTS_PER_S,
                 "checks": checks,
                 "runs": [r.__dict__ for r in runs],
+                "steady": [r.__dict__ for r in steady],
             }
             print_table(
                 "HTTP, batches of 100 (medians)",
@@ -693,6 +837,23 @@ def main(argv: list[str] | None = None) -> int:
                         checks[b]["drain_after_load_s"],
                     ]
                     for b, m in medians.items()
+                ],
+            )
+            print_table(
+                f"HTTP at a steady {TARGET_HTTP_EVENTS_PER_S:,} events/s: "
+                "do the consumers keep up?",
+                ["log", "events/s", "p50 ms", "p99 ms", "max lag", "lag at end", "drain s"],
+                [
+                    [
+                        r.backend,
+                        r.events_per_s,
+                        r.p50_ms,
+                        r.p99_ms,
+                        r.max_lag_events,
+                        r.lag_at_end_events,
+                        r.drain_after_load_s,
+                    ]
+                    for r in steady
                 ],
             )
         if "log" not in args.skip:

@@ -1,31 +1,30 @@
 """The `HistoryStore` on SQL: one table keyed by event id, read per user newest first."""
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from encore.adapters.sql.tables import listening_history, tracks, users
+from encore.adapters.sql.tables import as_utc, listening_history, tracks, users
 from encore.history.model import Listen
 
 _IDS_PER_QUERY = 900  # under SQLite's bound-parameter limit
-_COLUMNS = [column.name for column in listening_history.columns]
-_processors_by_dialect: dict[str, dict[str, Any]] = {}
-
-
-def _processors(connection: Connection) -> dict[str, Any]:
-    dialect = connection.dialect
-    found = _processors_by_dialect.get(dialect.name)
-    if found is None:
-        found = {}
-        for column in listening_history.columns:
-            processor = column.type._cached_bind_processor(dialect)
-            if processor is not None:
-                found[column.name] = processor
-        _processors_by_dialect[dialect.name] = found
-    return found
+# The columns in the order `_row` gives them.
+_COLUMNS = (
+    "event_id",
+    "user_id",
+    "track_id",
+    "listened_at",
+    "duration_played_ms",
+    "completed",
+    "skipped",
+    "context_type",
+    "context_id",
+    "device",
+    "received_at",
+)
 
 
 def _insert_sql(connection: Connection) -> str:
@@ -52,16 +51,6 @@ class SqlHistoryStore:
             unique.setdefault(listen.event_id, listen)
         if not unique:
             return []
-        # The log's consumer is the table's one writer, inside its transaction: the ids found
-        # here are the ones a replayed batch repeats. ON CONFLICT still guards the key.
-        ids = list(unique)
-        for start in range(0, len(ids), _IDS_PER_QUERY):
-            chunk = ids[start : start + _IDS_PER_QUERY]
-            query = select(listening_history.c.event_id).where(
-                listening_history.c.event_id.in_(chunk)
-            )
-            for event_id in self._c.execute(query).scalars():
-                del unique[event_id]
         # A listener or a track deleted since the event was logged: its listens go with it,
         # rather than stopping the consumer on a foreign key.
         users_found = self._existing(users.c.id, {listen.user_id for listen in unique.values()})
@@ -69,10 +58,25 @@ class SqlHistoryStore:
         for event_id, listen in list(unique.items()):
             if listen.user_id not in users_found or listen.track_id not in tracks_found:
                 del unique[event_id]
+        if not unique:
+            return []
+        # Inserted optimistically: a batch the table has never seen (nearly every one) costs one
+        # executemany of plain tuples. When some ids were there already (a replayed batch), the
+        # savepoint undoes the insert and the ids found are left out before inserting again, so
+        # that the caller learns which listens are new.
+        sqlite = self._c.dialect.name == "sqlite"
+        insert = _insert_sql(self._c)
+        rows = [_row(listen, sqlite) for listen in unique.values()]
+        savepoint = self._c.begin_nested()
+        inserted = self._c.exec_driver_sql(insert, rows).rowcount
+        if inserted == len(rows):
+            savepoint.commit()
+            return list(unique.values())
+        savepoint.rollback()
+        for event_id in self._existing(listening_history.c.event_id, set(unique)):
+            del unique[event_id]
         if unique:
-            self._c.exec_driver_sql(
-                _insert_sql(self._c), [self._row(listen) for listen in unique.values()]
-            )
+            self._c.exec_driver_sql(insert, [_row(listen, sqlite) for listen in unique.values()])
         return list(unique.values())
 
     def _existing(self, column: Any, ids: set[str]) -> set[str]:
@@ -82,16 +86,6 @@ class SqlHistoryStore:
             chunk = wanted[start : start + _IDS_PER_QUERY]
             found.update(self._c.execute(select(column).where(column.in_(chunk))).scalars())
         return found
-
-    def _row(self, listen: Listen) -> tuple[Any, ...]:
-        """A listen as the driver takes it, through the columns' own bind processing: an
-        executemany of plain tuples costs a fraction of SQLAlchemy's per-row compilation."""
-        processors = _processors(self._c)
-        values = _values(listen)
-        return tuple(
-            processors[name](values[name]) if name in processors else values[name]
-            for name in _COLUMNS
-        )
 
     def recent(
         self, user_id: str, *, limit: int, before: datetime | None = None
@@ -105,20 +99,30 @@ class SqlHistoryStore:
         return [_listen(row) for row in self._c.execute(query)]
 
 
-def _values(listen: Listen) -> dict[str, Any]:
-    return {
-        "event_id": listen.event_id,
-        "user_id": listen.user_id,
-        "track_id": listen.track_id,
-        "listened_at": listen.listened_at,
-        "duration_played_ms": listen.duration_played_ms,
-        "completed": listen.completed,
-        "skipped": listen.skipped,
-        "context_type": listen.context_type,
-        "context_id": listen.context_id,
-        "device": listen.device,
-        "received_at": listen.received_at,
-    }
+def _row(listen: Listen, sqlite: bool) -> tuple[Any, ...]:
+    """A listen as the driver takes it, in `_COLUMNS` order, without SQLAlchemy's per-row bind
+    processing (most of the consumer's time once). Timestamps as `UtcDateTime` stores them."""
+    stamp = _sqlite_stamp if sqlite else as_utc
+    return (
+        listen.event_id,
+        listen.user_id,
+        listen.track_id,
+        stamp(listen.listened_at),
+        listen.duration_played_ms,
+        listen.completed,
+        listen.skipped,
+        listen.context_type,
+        listen.context_id,
+        listen.device,
+        stamp(listen.received_at),
+    )
+
+
+def _sqlite_stamp(moment: datetime) -> str:
+    # SQLAlchemy's SQLite DATETIME text, always with microseconds; naive values are UTC already.
+    if moment.tzinfo is not None and moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _listen(row: Any) -> Listen:
