@@ -183,6 +183,7 @@ def scrobble(s: Subsonic, caller: Caller, params: Params) -> None:
     ids = params.all("id")
     if not ids:
         raise SubsonicError(ErrorCode.MISSING_PARAMETER, "Required parameter 'id' is missing")
+    submission = params.boolean("submission", True)
     times = params.integers("time", most=2**53)
     if times and len(times) != len(ids):
         raise SubsonicError(ErrorCode.GENERIC, "Give one 'time' for each 'id', or none")
@@ -190,7 +191,7 @@ def scrobble(s: Subsonic, caller: Caller, params: Params) -> None:
     unknown = [i for i in ids if i not in details]
     if unknown:
         raise not_found(f"Song {unknown[0]!r}")
-    if not params.boolean("submission", True):
+    if not submission:
         s.listening.set_now_playing(user_id=caller.user_id, track_id=ids[-1], device=caller.client)
         return
     now = s.clock()
