@@ -97,5 +97,5 @@ def subsonic_login(client: TestClient, auth: dict[str, str]) -> dict[str, str]:
 
 
 def token_params(username: str, password: str, salt: str = "c19b2d") -> dict[str, str]:
-    token = hashlib.md5((password + salt).encode()).hexdigest()
+    token = hashlib.md5((password + salt).encode(), usedforsecurity=False).hexdigest()
     return {"u": username, "t": token, "s": salt, "v": "1.16.1", "c": "tests"}
