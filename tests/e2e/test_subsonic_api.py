@@ -316,3 +316,17 @@ def test_api_keys_only_when_passwords_are_off(make_services: Any, tmp_path: Path
         assert error_of(client, "ping", plain) == 42
         by_key = {"apiKey": login["api_key"], "v": "1.16.1", "c": "t", "f": "json"}
         assert call(client, "ping", by_key).json()["subsonic-response"]["status"] == "ok"
+
+
+def test_form_posts_are_read_and_bad_bodies_refused(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    posted = client.post("/rest/ping.view", data={**auth, "f": "json"})
+    assert posted.json()["subsonic-response"]["status"] == "ok"
+    broken = client.post(
+        "/rest/ping.view",
+        content=b"--xx\r\nContent-Disposition: form-data\r\n\r\nnope",
+        headers={"content-type": "multipart/form-data; boundary=xx"},
+    )
+    assert broken.status_code == 200
+    assert 'code="0"' in broken.text

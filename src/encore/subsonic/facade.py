@@ -55,10 +55,9 @@ class Subsonic:
         if not details:
             return views.Extras()
         ids = [d.track.id for d in details]
-        albums = self.browsing.album_entries({d.track.album_id for d in details})
         plan = self.accounts.entitlement(caller.user_id).plan
         return views.Extras(
-            years={a: e.album.release_date.year for a, e in albums.items() if e.album.release_date},
+            years=self.browsing.album_years({d.track.album_id for d in details}),
             starred=self.marks.liked(caller.user_id, ids),
             ratings=self.marks.ratings(caller.user_id, ids),
             plays=self.browsing.play_counts(ids),

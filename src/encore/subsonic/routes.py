@@ -47,13 +47,17 @@ async def subsonic(method: str, request: Request) -> Response:
     services: Services = request.app.state.services
     name = method.removesuffix(".view")
     pairs = list(request.query_params.multi_items())
+    version = services.subsonic.server_version
     if request.method == "POST" and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
-        form = await request.form(max_files=0, max_fields=MAX_PARAMS)
+        try:
+            form = await request.form(max_files=0, max_fields=MAX_PARAMS)
+        except Exception:  # a malformed or oversized body: the client's mistake, not ours
+            unreadable = SubsonicError(ErrorCode.GENERIC, "The form body could not be read")
+            return _answer(render.failed(unreadable, render.Format("xml"), version))
         pairs += [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
     params = Params(pairs[:MAX_PARAMS])
-    version = services.subsonic.server_version
     try:
         fmt = render.response_format(params.get("f"), params.get("callback"))
     except SubsonicError as error:

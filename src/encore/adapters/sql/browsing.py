@@ -73,6 +73,18 @@ class SqlBrowsing:
         with _reading(self._engine) as connection:
             return _album_entries(connection, list(album_ids))
 
+    def album_years(self, album_ids: Collection[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        with _reading(self._engine) as connection:
+            for part in _chunks(album_ids):
+                rows = connection.execute(
+                    select(albums.c.id, albums.c.release_date).where(
+                        albums.c.id.in_(part), albums.c.release_date.is_not(None)
+                    )
+                )
+                found.update({row.id: row.release_date.year for row in rows})
+        return found
+
     def albums_by_artist(self, artist_id: str) -> list[AlbumEntry]:
         query = (
             select(albums.c.id)
