@@ -23,6 +23,7 @@ from encore.adapters.events.sqlite_log import SqliteEventLog
 from encore.adapters.keyfile import load_or_create_secret
 from encore.adapters.lake.parquet import ParquetLake
 from encore.adapters.lake.wrapped import LakeYearSource
+from encore.adapters.media.cover_scaler import FfmpegCoverScaler
 from encore.adapters.media.local import LocalMediaStore
 from encore.adapters.sql import migrate
 from encore.adapters.sql.engine import make_engine
@@ -45,7 +46,7 @@ from encore.streaming.service import StreamService
 from encore.streaming.signing import UrlSigner
 from encore.subsonic.credentials import SubsonicCredentials
 from encore.subsonic.facade import Subsonic
-from encore.subsonic.ports import AudioSeeker
+from encore.subsonic.ports import AudioSeeker, CoverScaler
 from encore.subsonic.sealing import SecretBox
 from encore.wrapped.service import WrappedService
 
@@ -82,6 +83,7 @@ class Services:
     subsonic: Subsonic
     subsonic_credentials: SubsonicCredentials
     subsonic_seeker: AudioSeeker
+    subsonic_covers: CoverScaler
     # Named probes for /healthz; each raises when its part is unwell.
     health_checks: dict[str, Callable[[], None]] = field(default_factory=dict)
 
@@ -187,6 +189,7 @@ def bootstrap(
         subsonic=subsonic,
         subsonic_credentials=subsonic_credentials,
         subsonic_seeker=FfmpegSeeker(),
+        subsonic_covers=FfmpegCoverScaler(),
         health_checks={"database": database, "search": search_health},
     )
 

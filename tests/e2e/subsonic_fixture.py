@@ -48,9 +48,47 @@ def tone(path: Path, bitrate_kbps: int) -> bytes:
     return path.read_bytes()
 
 
+def cover(path: Path) -> bytes:
+    """A 600 x 400 JPEG."""
+    subprocess.run(
+        [
+            str(find_ffmpeg()),
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=red:s=600x400",
+            "-frames:v",
+            "1",
+            "-y",
+            str(path),
+        ],
+        check=True,
+    )
+    return path.read_bytes()
+
+
+def jpeg_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from a JPEG's start-of-frame segment."""
+    at = 2
+    while at < len(data):
+        marker, length = data[at + 1], int.from_bytes(data[at + 2 : at + 4], "big")
+        if 0xC0 <= marker <= 0xC3:
+            height = int.from_bytes(data[at + 5 : at + 7], "big")
+            width = int.from_bytes(data[at + 7 : at + 9], "big")
+            return width, height
+        at += 2 + length
+    raise ValueError("no start of frame")
+
+
 def seed(services: Services, scratch: Path) -> Seeded:
     artist = services.catalog.add_artist(make_artist(name="Harbour Lights"))
-    album = services.catalog.add_album(make_album(artist_ids=(artist.id,), name="Night Tides"))
+    cover_key = "covers/nt/night-tides.jpg"
+    services.media.put_bytes(cover_key, cover(scratch / "cover.jpg"), content_type="image/jpeg")
+    album = services.catalog.add_album(
+        make_album(artist_ids=(artist.id,), name="Night Tides", cover_art_path=cover_key)
+    )
     titles = ["Midnight Harbour", "Silver Rain", "Open Road", "Border Song"]
     ids = [new_id() for _ in titles]
     audio = {

@@ -12,7 +12,7 @@ from encore.accounts.model import Plan
 from encore.bootstrap import Services
 from encore.ids import new_id
 from tests.e2e.conftest import Listener
-from tests.e2e.subsonic_fixture import Seeded, seed, subsonic_login, token_params
+from tests.e2e.subsonic_fixture import Seeded, jpeg_size, seed, subsonic_login, token_params
 
 SCHEMA = xmlschema.XMLSchema(str(Path(__file__).with_name("subsonic.xsd")))
 NS = "{http://subsonic.org/restapi}"
@@ -330,3 +330,18 @@ def test_form_posts_are_read_and_bad_bodies_refused(
     )
     assert broken.status_code == 200
     assert 'code="0"' in broken.text
+
+
+def test_cover_art_whole_and_at_a_size(
+    client: TestClient, services: Services, seeded: Seeded, auth: dict[str, str]
+) -> None:
+    whole = client.get("/rest/getCoverArt", params={**auth, "id": seeded.album_id})
+    assert whole.status_code == 200 and whole.headers["content-type"] == "image/jpeg"
+    assert jpeg_size(whole.content) == (600, 400)
+    for item in (seeded.album_id, seeded.track_ids[0]):
+        small = client.get("/rest/getCoverArt", params={**auth, "id": item, "size": 100})
+        assert small.status_code == 200, small.text
+        assert jpeg_size(small.content) == (128, 85)  # the 128 px size, aspect kept
+    assert services.media.stat("covers/128/night-tides.jpg") is not None
+    huge = client.get("/rest/getCoverArt", params={**auth, "id": seeded.album_id, "size": 5000})
+    assert jpeg_size(huge.content) == (600, 400)  # never larger than the original

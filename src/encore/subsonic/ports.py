@@ -118,3 +118,10 @@ class AudioSeeker(Protocol):
     def from_offset(self, source: Path, offset_s: int, extension: str) -> AsyncIterator[bytes]:
         """The audio file's stream from `offset_s` seconds on, in the same container."""
         ...
+
+
+class CoverScaler(Protocol):
+    def scale(self, data: bytes, size: int) -> bytes:
+        """The image at most `size` pixels wide and high, as JPEG; raises ValueError when the
+        data is no image it can read."""
+        ...

@@ -7,7 +7,6 @@ error 0.
 """
 
 import logging
-from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
@@ -17,6 +16,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from encore import errors
 from encore.bootstrap import Services
+from encore.streaming.edge import AudioEdge
 from encore.subsonic import render
 from encore.subsonic.auth import authenticate
 from encore.subsonic.browse import METHODS as BROWSE
@@ -42,7 +42,7 @@ _CODES: list[tuple[type[errors.EncoreError], ErrorCode]] = [
 ]
 
 
-@router.api_route("/rest/{method}", methods=["GET", "POST"])
+@router.api_route("/rest/{method}", methods=["GET", "POST", "HEAD"])
 async def subsonic(method: str, request: Request) -> Response:
     services: Services = request.app.state.services
     name = method.removesuffix(".view")
@@ -156,7 +156,7 @@ class EdgeAnswer(Response):
     """The audio edge's own answer for a signed path (Range, ETag, 206, 416 and all), kept
     private to the listener: the request's URL carries their credentials."""
 
-    def __init__(self, edge: Any, path: str, query: str) -> None:
+    def __init__(self, edge: AudioEdge, path: str, query: str) -> None:
         super().__init__()
         self._edge = edge
         self._path = path
@@ -182,15 +182,33 @@ class EdgeAnswer(Response):
         await self._edge(inner, receive, private)
 
 
+# Sizes covers are made at: a request is served the smallest one at least as large.
+COVER_SIZES = (64, 128, 256, 512, 1024)
+
+
 def _cover(services: Services, params: Params) -> Response:
     item_id = params.required("id")
-    params.integer("size", 0, most=4096)  # checked; covers are sent as stored
+    size = params.integer("size", 0, most=100_000)
     key = services.subsonic.cover_key(item_id)
-    if key is None:
+    stored = services.media.stat(key) if key else None
+    if key is None or stored is None:
         raise not_found("Cover art")
-    stored = services.media.stat(key)
-    if stored is None:
-        raise not_found("Cover art")
+    bucket = next((s for s in COVER_SIZES if s >= size), None) if size else None
+    if bucket is not None:
+        # Made once per size and kept beside the original, in the same store.
+        sized = f"covers/{bucket}/{key.rsplit('/', 1)[-1].rsplit('.', 1)[0]}.jpg"
+        if services.media.stat(sized) is None:
+            original = b"".join(services.media.read_range(key, 0, stored.size - 1))
+            try:
+                scaled = services.subsonic_covers.scale(original, bucket)
+            except ValueError:
+                scaled = b""
+            if scaled:
+                services.media.put_bytes(sized, scaled, content_type="image/jpeg")
+        if services.media.stat(sized) is not None:
+            key = sized
+            stored = services.media.stat(key)
+    assert stored is not None
     data = b"".join(services.media.read_range(key, 0, stored.size - 1)) if stored.size else b""
     return Response(
         data,
