@@ -345,3 +345,25 @@ def test_cover_art_whole_and_at_a_size(
     assert services.media.stat("covers/128/night-tides.jpg") is not None
     huge = client.get("/rest/getCoverArt", params={**auth, "id": seeded.album_id, "size": 5000})
     assert jpeg_size(huge.content) == (600, 400)  # never larger than the original
+
+
+def test_scrobbles_with_times_count_once(
+    client: TestClient, services: Services, seeded: Seeded, auth: dict[str, str], listener: Listener
+) -> None:
+    import time
+
+    now_ms = int(time.time() * 1000)
+    songs = seeded.track_ids[:2]
+    params = {**auth, "id": songs, "time": [now_ms - 60_000, now_ms]}
+    assert (
+        call(client, "scrobble", {**params, "f": "json"}).json()["subsonic-response"]["status"]
+        == "ok"
+    )
+    assert (
+        call(client, "scrobble", {**params, "f": "json"}).json()["subsonic-response"]["status"]
+        == "ok"
+    )
+    assert error_of(client, "scrobble", {**auth, "id": songs, "time": [now_ms]}) == 0
+    services.pipeline.catch_up()
+    played = client.get("/api/v1/me/player/recently-played", headers=listener.auth).json()
+    assert sorted(item["track"]["id"] for item in played["items"]) == sorted(songs)

@@ -208,7 +208,9 @@ def scrobble(s: Subsonic, caller: Caller, params: Params) -> None:
                 client_id=f"subsonic:{track_id}:{int(started.timestamp() * 1000)}",
                 type=EventType.PLAY_ENDED,
                 track_id=track_id,
-                timestamp=started + timedelta(milliseconds=length),
+                # Clients send when the play began, or when they scrobble: a play does not end
+                # in the future either way.
+                timestamp=min(started + timedelta(milliseconds=length), now),
                 duration_played_ms=length,
                 completed=True,
                 device=caller.client[:100] or None,
