@@ -16,7 +16,7 @@ from encore import __version__
 from encore.accounts.passwords import Passwords
 from encore.accounts.service import AccountService
 from encore.accounts.tokens import AccessTokens
-from encore.adapters.audio.seek import FfmpegSeeker
+from encore.adapters.audio.live import FfmpegLiveAudio
 from encore.adapters.cache.memory import MemoryCache
 from encore.adapters.cdn_health import OriginHealthChecker
 from encore.adapters.events.sqlite_log import SqliteEventLog
@@ -46,7 +46,7 @@ from encore.streaming.service import StreamService
 from encore.streaming.signing import UrlSigner
 from encore.subsonic.credentials import SubsonicCredentials
 from encore.subsonic.facade import Subsonic
-from encore.subsonic.ports import AudioSeeker, CoverScaler
+from encore.subsonic.ports import CoverScaler, LiveAudio
 from encore.subsonic.sealing import SecretBox
 from encore.wrapped.service import WrappedService
 
@@ -82,7 +82,7 @@ class Services:
     search_index: SearchIndex
     subsonic: Subsonic
     subsonic_credentials: SubsonicCredentials
-    subsonic_seeker: AudioSeeker
+    subsonic_live: LiveAudio
     subsonic_covers: CoverScaler
     # Named probes for /healthz; each raises when its part is unwell.
     health_checks: dict[str, Callable[[], None]] = field(default_factory=dict)
@@ -188,7 +188,7 @@ def bootstrap(
         search_index=search_index,
         subsonic=subsonic,
         subsonic_credentials=subsonic_credentials,
-        subsonic_seeker=FfmpegSeeker(),
+        subsonic_live=FfmpegLiveAudio(),
         subsonic_covers=FfmpegCoverScaler(),
         health_checks={"database": database, "search": search_health},
     )

@@ -367,3 +367,23 @@ def test_scrobbles_with_times_count_once(
     services.pipeline.catch_up()
     played = client.get("/api/v1/me/player/recently-played", headers=listener.auth).json()
     assert sorted(item["track"]["id"] for item in played["items"]) == sorted(songs)
+
+
+def test_players_without_vorbis_get_mp3_made_on_the_fly(
+    client: TestClient, seeded: Seeded, auth: dict[str, str]
+) -> None:
+    import subprocess
+
+    from encore.adapters.audio.ffmpeg import find_ffmpeg
+
+    answer = stream(client, auth, seeded.track_ids[0], format="mp3", maxBitRate=128)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "audio/mpeg"
+    probe = subprocess.run(
+        [str(find_ffmpeg()), "-hide_banner", "-i", "pipe:0", "-f", "null", "-"],
+        input=answer.content,
+        capture_output=True,
+        check=True,
+    )
+    assert b"Audio: mp3" in probe.stderr
+    assert b"96 kb/s" in probe.stderr  # the nearest rung below 128, in mp3

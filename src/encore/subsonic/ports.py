@@ -114,9 +114,14 @@ class SimilarTracks(Protocol):
     def similar_to_track(self, track_id: str, *, limit: int) -> Sequence[str]: ...
 
 
-class AudioSeeker(Protocol):
-    def from_offset(self, source: Path, offset_s: int, extension: str) -> AsyncIterator[bytes]:
-        """The audio file's stream from `offset_s` seconds on, in the same container."""
+class LiveAudio(Protocol):
+    """Audio made while it is sent (no length known ahead, no ranges)."""
+
+    def stream(
+        self, source: Path, *, offset_s: int, target: str | None, bitrate_kbps: int | None
+    ) -> AsyncIterator[bytes]:
+        """The file from `offset_s` seconds on; copied as it is (`target` None) or encoded as
+        `target` ('mp3', 'opus', 'aac') at about `bitrate_kbps`."""
         ...
 
 

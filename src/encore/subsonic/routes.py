@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 METHODS: dict[str, Method] = {**BROWSE, **PERSONAL}
 BINARY = frozenset({"stream", "download", "getCoverArt"})
 DEPRECATED = frozenset({"search", "getAlbumList", "getStarred", "getMusicDirectory", "search2"})
+# Codecs made on the fly for players that cannot play Ogg Vorbis: `format` -> encoder.
+LIVE_TARGETS = {"mp3": "mp3", "opus": "opus", "aac": "aac", "m4a": "aac"}
+LIVE_TARGETS_TYPES = {"mp3": "audio/mpeg", "opus": "audio/ogg", "aac": "audio/aac"}
 EXTENSIONS = {"formPost": [1], "apiKeyAuthentication": [1], "transcodeOffset": [1]}
 MAX_PARAMS = 2_000
 _CODES: list[tuple[type[errors.EncoreError], ErrorCode]] = [
@@ -140,16 +143,23 @@ async def _binary(
         default_origin=str(request.base_url),
     )
     url = urlsplit(grant.stream_url)
-    if offset_s and offset_s * 1000 < grant.duration_ms:
-        source = await run_in_threadpool(services.media.local_path, url.path.lstrip("/"))
-        if source is None:
-            raise SubsonicError(ErrorCode.GENERIC, "This file cannot be played from an offset")
-        return StreamingResponse(
-            services.subsonic_seeker.from_offset(source, offset_s, grant.format),
-            media_type=content_type(grant.format),
-            headers={"Cache-Control": "private, no-store"},
-        )
-    return EdgeAnswer(request.app.state.audio_edge, url.path, url.query)
+    target = LIVE_TARGETS.get(wanted) if not raw else None
+    seeking = offset_s and offset_s * 1000 < grant.duration_ms
+    if target is None and not seeking:
+        return EdgeAnswer(request.app.state.audio_edge, url.path, url.query)
+    source = await run_in_threadpool(services.media.local_path, url.path.lstrip("/"))
+    if source is None:
+        raise SubsonicError(ErrorCode.GENERIC, "This file cannot be played that way here")
+    return StreamingResponse(
+        services.subsonic_live.stream(
+            source,
+            offset_s=offset_s if seeking else 0,
+            target=target,
+            bitrate_kbps=grant.bitrate_kbps,
+        ),
+        media_type=LIVE_TARGETS_TYPES.get(target or "", content_type(grant.format)),
+        headers={"Cache-Control": "private, no-store"},
+    )
 
 
 class EdgeAnswer(Response):
