@@ -206,14 +206,8 @@ def search3(s: Subsonic, caller: Caller, params: Params) -> Node:
     if text.strip() in _EVERYTHING:
         (artists, artist_from), (albums, album_from), (songs, song_from) = pages.values()
         artist_entries = s.browsing.artists(limit=artists, offset=artist_from) if artists else []
-        album_entries = (
-            s.browsing.album_list(
-                AlbumOrder.BY_NAME, limit=albums, offset=album_from, user_id=caller.user_id
-            )
-            if albums
-            else []
-        )
-        track_ids = s.browsing.track_ids(limit=songs, offset=song_from) if songs else []
+        album_entries = s.browsing.album_page(limit=albums, offset=album_from) if albums else []
+        track_ids = s.browsing.track_ids(limit=songs, offset=song_from, keyed=True) if songs else []
         answer.many("artist", s.artists(caller, artist_entries))
         answer.many("album", s.albums(caller, album_entries))
         answer.many("song", s.songs(caller, track_ids))

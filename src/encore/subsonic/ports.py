@@ -58,6 +58,11 @@ class Browsing(Protocol):
         genre: str | None = None,
         years: YearSpan | None = None,
     ) -> list[AlbumEntry]: ...
+    def album_page(self, *, limit: int, offset: int) -> list[AlbumEntry]:
+        """Every album in key order, a page at a time (for a client syncing the library: no
+        sort over the whole catalog per page)."""
+        ...
+
     def genres(self) -> list[GenreCount]: ...
     def track_ids(
         self,
@@ -67,8 +72,10 @@ class Browsing(Protocol):
         genre: str | None = None,
         years: YearSpan | None = None,
         random: bool = False,
+        keyed: bool = False,
     ) -> list[str]:
-        """Tracks by title (or at random), optionally of one genre or a span of years."""
+        """Tracks by title (at random, or in key order for syncing), optionally of one genre or
+        a span of years."""
         ...
 
     def top_track_ids(self, artist_id: str, *, limit: int) -> list[str]:

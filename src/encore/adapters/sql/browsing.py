@@ -107,6 +107,11 @@ class SqlBrowsing:
         query = _album_order(order, user_id=user_id, genre=genre, years=years)
         return self._entries_of(query.limit(limit).offset(offset))
 
+    def album_page(self, *, limit: int, offset: int) -> list[AlbumEntry]:
+        return self._entries_of(
+            select(albums.c.id).order_by(albums.c.id).limit(limit).offset(offset)
+        )
+
     def genres(self) -> list[GenreCount]:
         query = (
             select(
@@ -132,6 +137,7 @@ class SqlBrowsing:
         genre: str | None = None,
         years: YearSpan | None = None,
         random: bool = False,
+        keyed: bool = False,
     ) -> list[str]:
         query = select(tracks.c.id)
         if genre is not None:
@@ -143,6 +149,8 @@ class SqlBrowsing:
             )
         if random:
             query = query.order_by(func.random())
+        elif keyed:
+            query = query.order_by(tracks.c.id)
         else:
             query = query.order_by(func.lower(tracks.c.title), tracks.c.id)
         with _reading(self._engine) as connection:
