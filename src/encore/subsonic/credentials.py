@@ -71,9 +71,10 @@ class SubsonicCredentials:
         credential = self._by_username(username)
         if credential is None:
             # Spend the same work as for a real user, so that timing does not tell who exists.
-            hmac.compare_digest(_md5(secrets.token_hex(12) + salt), token.lower())
+            hmac.compare_digest(_md5(secrets.token_hex(12) + salt), token.lower().encode())
             raise _wrong()
-        if not hmac.compare_digest(_md5(self._password(credential) + salt), token.lower()):
+        expected = _md5(self._password(credential) + salt)
+        if not hmac.compare_digest(expected, token.lower().encode()):
             raise _wrong()
         return credential.user_id
 
@@ -129,9 +130,9 @@ def _wrong() -> SubsonicError:
     return SubsonicError(ErrorCode.WRONG_CREDENTIALS, "Wrong username or password")
 
 
-def _md5(text: str) -> str:
+def _md5(text: str) -> bytes:
     # The protocol's choice, not a security decision of ours: the secret is long and random.
-    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest().encode()
 
 
 def _digest(api_key: str) -> str:
