@@ -47,6 +47,7 @@ from encore.streaming.signing import UrlSigner
 from encore.subsonic.credentials import SubsonicCredentials
 from encore.subsonic.facade import Subsonic
 from encore.subsonic.ports import CoverScaler, LiveAudio
+from encore.subsonic.remembered import RememberedBrowsing, RememberedTracks
 from encore.subsonic.sealing import SecretBox
 from encore.wrapped.service import WrappedService
 
@@ -229,6 +230,10 @@ def _subsonic(
         box=SecretBox(derive_key(master, "subsonic-password")),
         cache=cache,
     )
+    browsing = RememberedBrowsing(SqlBrowsing(engine))
+    tracks = RememberedTracks(catalog.get_tracks)
+    catalog.on_change(browsing.catalog_changed)
+    catalog.on_change(tracks.catalog_changed)
     facade = Subsonic(
         accounts=accounts,
         catalog=catalog,
@@ -236,11 +241,12 @@ def _subsonic(
         listening=listening,
         search=search,
         streams=streams,
-        browsing=SqlBrowsing(engine),
+        browsing=browsing,
         marks=SqlMarks(engine),
         # The recommender (issue 7) is to replace this stand-in behind the same port.
         similar=SqlSimilarTracks(engine),
         server_version=__version__,
+        track_details=tracks,
     )
     return facade, credentials
 

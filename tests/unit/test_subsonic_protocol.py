@@ -94,3 +94,25 @@ def test_the_stream_ceiling_follows_the_plan_and_the_ladder() -> None:
     assert best_quality(Plan.FAMILY, max_kbps=5, lossless=False) is Quality.LOW
     assert served_quality({Quality.LOW, Quality.HIGH}, Quality.VERY_HIGH) is Quality.HIGH
     assert served_quality({Quality.HIGH}, Quality.NORMAL) is None
+
+
+def test_remembered_values_last_their_time_and_go_when_forgotten() -> None:
+    from encore.subsonic.remembered import Remembered
+
+    now = [0.0]
+    loads: list[list[str]] = []
+
+    def load(keys: list[str]) -> dict[str, str]:
+        loads.append(keys)
+        return {k: k.upper() for k in keys if k != "gone"}
+
+    memo: Remembered[str, str] = Remembered(ttl_s=60, max_entries=10, clock=lambda: now[0])
+    assert memo.get_many(["a", "b", "gone"], load) == {"a": "A", "b": "B"}
+    assert memo.get_many(["a", "b"], load) == {"a": "A", "b": "B"}
+    assert loads == [["a", "b", "gone"]]
+    memo.forget(["a"])
+    memo.get_many(["a", "b"], load)
+    assert loads[-1] == ["a"]
+    now[0] = 61.0
+    memo.get_many(["b"], load)
+    assert loads[-1] == ["b"]

@@ -88,7 +88,7 @@ def get_artist_info2(s: Subsonic, caller: Caller, params: Params) -> Node:
         raise not_found("Artist")
     info = node("artistInfo2", musicBrainzId=entries[artist_id].artist.musicbrainz_id)
     similar_tracks = s.similar.similar_to_artist(artist_id, limit=count * 3)
-    details = s.catalog.get_tracks(list(similar_tracks))
+    details = s.track_details(similar_tracks)
     others = dict.fromkeys(
         ref.id
         for track_id in similar_tracks

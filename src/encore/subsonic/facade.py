@@ -38,11 +38,13 @@ class Subsonic:
     marks: Marks
     similar: SimilarTracks
     server_version: str
+    # Track details by id (the catalog's, remembered for a while).
+    track_details: Callable[[Collection[str]], dict[str, TrackDetail]]
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def songs(self, caller: Caller, track_ids: Sequence[str], *, name: str = "song") -> list[Node]:
         """The tracks that exist, in the order given, as the caller sees them."""
-        details = self.catalog.get_tracks(list(dict.fromkeys(track_ids)))
+        details = self.track_details(track_ids)
         return self.song_nodes(caller, [details[t] for t in track_ids if t in details], name=name)
 
     def song_nodes(
@@ -108,6 +110,6 @@ class Subsonic:
             artist = self.browsing.artist_entries([item_id]).get(item_id)
             return artist.artist.image_path if artist else None
         if kind is ItemKind.TRACK:
-            detail = self.catalog.get_tracks([item_id]).get(item_id)
+            detail = self.track_details([item_id]).get(item_id)
             return detail.cover_art_path if detail else None
         return None
