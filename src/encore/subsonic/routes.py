@@ -79,16 +79,11 @@ async def subsonic(method: str, request: Request) -> Response:
             return _answer(render.ok(_extensions(), fmt, version))
         if name not in METHODS and name not in BINARY:
             raise SubsonicError(ErrorCode.GENERIC, f"Not implemented: {name[:60]}")
-        caller = await run_in_threadpool(
-            authenticate,
-            services.subsonic_credentials,
-            params,
-            password_auth=services.settings.subsonic_password_auth,
-        )
         if name in BINARY:
+            caller = await run_in_threadpool(_caller, services, params)
             return await _binary(name, services, caller, params, request)
-        body = await run_in_threadpool(METHODS[name], services.subsonic, caller, params)
-        return _answer(render.ok(body, fmt, version))
+        # One trip to a worker thread for both: each costs the event loop a hand-over.
+        return _answer(await run_in_threadpool(_call, services, name, params, fmt))
     except SubsonicError as error:
         return _answer(render.failed(error, fmt, version))
     except errors.EncoreError as error:
@@ -97,6 +92,20 @@ async def subsonic(method: str, request: Request) -> Response:
         log.exception("Subsonic %s failed", name)
         failure = SubsonicError(ErrorCode.GENERIC, "The server could not answer; try again")
         return _answer(render.failed(failure, fmt, version))
+
+
+def _caller(services: Services, params: Params) -> Caller:
+    return authenticate(
+        services.subsonic_credentials,
+        params,
+        password_auth=services.settings.subsonic_password_auth,
+    )
+
+
+def _call(services: Services, name: str, params: Params, fmt: render.Format) -> tuple[bytes, str]:
+    caller = _caller(services, params)
+    body = METHODS[name](services.subsonic, caller, params)
+    return render.ok(body, fmt, services.subsonic.server_version)
 
 
 def _answer(rendered: tuple[bytes, str], *, status: int = 200) -> Response:
