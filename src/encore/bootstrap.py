@@ -12,15 +12,18 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, text
 
+from encore import __version__
 from encore.accounts.passwords import Passwords
 from encore.accounts.service import AccountService
 from encore.accounts.tokens import AccessTokens
+from encore.adapters.audio.live import FfmpegLiveAudio
 from encore.adapters.cache.memory import MemoryCache
 from encore.adapters.cdn_health import OriginHealthChecker
 from encore.adapters.events.sqlite_log import SqliteEventLog
 from encore.adapters.keyfile import load_or_create_secret
 from encore.adapters.lake.parquet import ParquetLake
 from encore.adapters.lake.wrapped import LakeYearSource
+from encore.adapters.media.cover_scaler import FfmpegCoverScaler
 from encore.adapters.media.local import LocalMediaStore
 from encore.adapters.sql import migrate
 from encore.adapters.sql.engine import make_engine
@@ -41,6 +44,11 @@ from encore.search.service import SearchService
 from encore.streaming.cdn import OriginSelector
 from encore.streaming.service import StreamService
 from encore.streaming.signing import UrlSigner
+from encore.subsonic.credentials import SubsonicCredentials
+from encore.subsonic.facade import Subsonic
+from encore.subsonic.ports import CoverScaler, LiveAudio
+from encore.subsonic.remembered import RememberedBrowsing, RememberedTracks
+from encore.subsonic.sealing import SecretBox
 from encore.wrapped.service import WrappedService
 
 if TYPE_CHECKING:
@@ -73,6 +81,10 @@ class Services:
     origin_health: OriginHealthChecker
     search: SearchService
     search_index: SearchIndex
+    subsonic: Subsonic
+    subsonic_credentials: SubsonicCredentials
+    subsonic_live: LiveAudio
+    subsonic_covers: CoverScaler
     # Named probes for /healthz; each raises when its part is unwell.
     health_checks: dict[str, Callable[[], None]] = field(default_factory=dict)
 
@@ -141,6 +153,10 @@ def bootstrap(
     pipeline = ConsumerRunner(events, [HistoryConsumer(uow), LakeConsumer(lake)])
     wrapped = WrappedService(uow=uow, source=LakeYearSource(lake, engine))
 
+    subsonic, subsonic_credentials = _subsonic(
+        engine, master, counters, accounts, catalog, library, listening, search, streams
+    )
+
     def database() -> None:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -171,6 +187,10 @@ def bootstrap(
         ),
         search=search,
         search_index=search_index,
+        subsonic=subsonic,
+        subsonic_credentials=subsonic_credentials,
+        subsonic_live=FfmpegLiveAudio(),
+        subsonic_covers=FfmpegCoverScaler(),
         health_checks={"database": database, "search": search_health},
     )
 
@@ -187,6 +207,48 @@ def stream_signing_keys(settings: Settings, master: bytes | None = None) -> list
             else load_or_create_secret(settings.data_dir)
         )
     return [derive_key(master, "stream-url").hex()]
+
+
+def _subsonic(
+    engine: Engine,
+    master: bytes,
+    cache: MemoryCache,
+    accounts: AccountService,
+    catalog: CatalogService,
+    library: LibraryService,
+    listening: ListeningService,
+    search: SearchService,
+    streams: StreamService,
+) -> tuple[Subsonic, SubsonicCredentials]:
+    """The Subsonic facade over the services, and its credentials (sealed under their own key)."""
+    from encore.adapters.sql.browsing import SqlBrowsing, SqlSimilarTracks
+    from encore.adapters.sql.subsonic_marks import SqlCredentialStore, SqlMarks
+
+    credentials = SubsonicCredentials(
+        store=SqlCredentialStore(engine),
+        username_of=lambda user_id: accounts.get_account(user_id).user.email,
+        box=SecretBox(derive_key(master, "subsonic-password")),
+        cache=cache,
+    )
+    browsing = RememberedBrowsing(SqlBrowsing(engine))
+    tracks = RememberedTracks(catalog.get_tracks)
+    catalog.on_change(browsing.catalog_changed)
+    catalog.on_change(tracks.catalog_changed)
+    facade = Subsonic(
+        accounts=accounts,
+        catalog=catalog,
+        library=library,
+        listening=listening,
+        search=search,
+        streams=streams,
+        browsing=browsing,
+        marks=SqlMarks(engine),
+        # The recommender (issue 7) is to replace this stand-in behind the same port.
+        similar=SqlSimilarTracks(engine),
+        server_version=__version__,
+        track_details=tracks,
+    )
+    return facade, credentials
 
 
 def _search_index(settings: Settings) -> SearchIndex:

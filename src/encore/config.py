@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     # The log's consumers (history, counts, lake) run inside `encore serve`; false: they run in
     # `encore consume` processes of their own.
     run_consumers: bool = True
+    # Subsonic clients may sign in with a password (`p`) or a token (`t` + `s`) as well as an
+    # OpenSubsonic API key; false leaves API keys alone (errors 41 and 42 for the others).
+    subsonic_password_auth: bool = True
 
     @field_validator("stream_signing_keys", mode="before")
     @classmethod

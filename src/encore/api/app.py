@@ -24,6 +24,8 @@ from encore.library.routes import router as library_router
 from encore.search.routes import router as search_router
 from encore.streaming.edge import AudioEdge, AudioEdgeMount
 from encore.streaming.routes import router as streaming_router
+from encore.subsonic.credential_routes import router as subsonic_credentials_router
+from encore.subsonic.routes import router as subsonic_router
 from encore.wrapped.routes import router as wrapped_router
 
 log = logging.getLogger(__name__)
@@ -80,6 +82,8 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(library_router)
     app.include_router(player_router)
     app.include_router(wrapped_router)
+    app.include_router(subsonic_credentials_router)
+    app.include_router(subsonic_router)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> Response:
@@ -106,6 +110,8 @@ def create_app(services: Services) -> FastAPI:
         larger={"/api/v1/me/player/events": EVENT_BATCH_BYTES},
     )
     edge = AudioEdge(media=services.media, signer=services.url_signer)
+    # Subsonic's `stream` hands its signed path to the same edge.
+    app.state.audio_edge = edge
 
     def front(framework: ASGIApp) -> ASGIApp:
         # Outermost first: metrics see every answer, the framework's error pages included.

@@ -91,6 +91,19 @@ def remove(entries: Sequence[Entry], track_ids: Sequence[str]) -> Edit:
     return Edit([e for e in entries if e.track_id not in gone], first, None)
 
 
+def remove_positions(entries: Sequence[Entry], positions: Sequence[int]) -> Edit:
+    """The tracks at those positions go (a track there twice stays where it is kept); the edit
+    depends on every position up to the last one named."""
+    size = len(entries)
+    gone = set(positions)
+    if any(not 0 <= position < size for position in gone):
+        raise InvalidInput(f"Positions run from 0 to {size - 1}", positions=sorted(gone))
+    if not gone:
+        return Edit(list(entries), None, None)
+    kept = [entry for position, entry in enumerate(entries) if position not in gone]
+    return Edit(kept, min(gone), max(gone))
+
+
 def reorder(
     entries: Sequence[Entry], *, range_start: int, insert_before: int, range_length: int = 1
 ) -> Edit:

@@ -25,6 +25,7 @@ from encore.library.model import (
     cover_albums,
     insert,
     remove,
+    remove_positions,
     reorder,
 )
 from encore.library.ports import LibraryUnitOfWork, TrackDetails
@@ -192,6 +193,22 @@ class LibraryService:
         with self._uow() as uow:
             return self._edit(
                 uow, user_id, playlist_id, if_match, lambda old: remove(old, track_ids)
+            )
+
+    def remove_at(
+        self,
+        *,
+        user_id: str,
+        playlist_id: str,
+        positions: Sequence[int],
+        if_match: str | None = None,
+    ) -> str:
+        """Remove the tracks at those positions (where `remove_tracks` removes a track
+        wherever it is)."""
+        _check_count(positions, MAX_TRACKS_PER_REQUEST, "positions")
+        with self._uow() as uow:
+            return self._edit(
+                uow, user_id, playlist_id, if_match, lambda old: remove_positions(old, positions)
             )
 
     def reorder_tracks(
@@ -432,7 +449,7 @@ def _check_details(*, name: str, public: bool, collaborative: bool) -> None:
         raise InvalidInput("A collaborative playlist is private: send public: false with it")
 
 
-def _check_count(ids: Collection[str], most: int, what: str) -> None:
+def _check_count(ids: Collection[object], most: int, what: str) -> None:
     if not ids:
         raise InvalidInput(f"Name at least one of the {what}")
     if len(ids) > most:

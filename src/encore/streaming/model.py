@@ -1,9 +1,11 @@
 """What playback needs to know of a track, and what a listener is handed to play it."""
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from encore.accounts.model import Plan
 from encore.catalog.audio import LADDER
 from encore.catalog.model import Quality, Rendition, Track
 
@@ -11,6 +13,30 @@ from encore.catalog.model import Quality, Rendition, Track
 LADDER_ORDER = tuple(spec.quality for spec in LADDER)
 # Qualities that come only with a paid plan.
 PAID_QUALITIES = frozenset({Quality.VERY_HIGH, Quality.LOSSLESS})
+# What a lossless rendition counts as against a bitrate ceiling (CD audio, uncompressed).
+LOSSLESS_KBPS = 1411
+
+
+def best_quality(plan: Plan, *, max_kbps: int | None, lossless: bool) -> Quality:
+    """The highest rung the plan allows at or below `max_kbps` (None: no ceiling); lossless
+    only when asked for. Under the lowest rung's bitrate, the lowest rung."""
+    allowed = [
+        spec
+        for spec in LADDER
+        if (plan.includes_high_quality or spec.quality not in PAID_QUALITIES)
+        and (lossless or spec.bitrate_kbps is not None)
+        and (max_kbps is None or (spec.bitrate_kbps or LOSSLESS_KBPS) <= max_kbps)
+    ]
+    return allowed[-1].quality if allowed else LADDER[0].quality
+
+
+def served_quality(available: Collection[Quality], wanted: Quality) -> Quality | None:
+    """The rung a request for `wanted` gets: `wanted`, else the nearest one below it that the
+    track has; None when it has none."""
+    if wanted not in LADDER_ORDER:
+        return wanted if wanted in available else None
+    rung = LADDER_ORDER.index(wanted)
+    return next((q for q in reversed(LADDER_ORDER[: rung + 1]) if q in available), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +65,9 @@ class Playable:
         choices: dict[Quality, PlayableRendition | None] = {
             Quality.PREVIEW: by_quality.get(Quality.PREVIEW)
         }
-        for rung, wanted in enumerate(LADDER_ORDER):
-            choices[wanted] = next(
-                (by_quality[q] for q in reversed(LADDER_ORDER[: rung + 1]) if q in by_quality),
-                None,
-            )
+        for wanted in LADDER_ORDER:
+            served = served_quality(by_quality.keys(), wanted)
+            choices[wanted] = by_quality[served] if served else None
         object.__setattr__(self, "_choices", choices)
 
     @classmethod

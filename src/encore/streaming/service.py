@@ -27,7 +27,7 @@ from encore.catalog.service import CatalogChange
 from encore.errors import NotFound, NotLicensed, PlanRequired
 from encore.events import EventLog
 from encore.streaming.cdn import OriginSelector
-from encore.streaming.model import PAID_QUALITIES, Playable, StreamGrant
+from encore.streaming.model import PAID_QUALITIES, Playable, StreamGrant, best_quality
 from encore.streaming.regions import region_of
 from encore.streaming.signing import UrlSigner
 from encore.unit_of_work import UnitOfWorkFactory
@@ -98,6 +98,22 @@ class StreamService:
         return self._grant(
             playable, self._entitlements.entitlement(user_id), quality, default_origin
         )
+
+    def grant_within(
+        self,
+        *,
+        user_id: str,
+        track_id: str,
+        max_kbps: int | None,
+        lossless: bool,
+        default_origin: str,
+    ) -> StreamGrant:
+        """`grant` at the best quality the listener's plan allows within `max_kbps` (for
+        clients that ask by bitrate rather than by quality)."""
+        playable = self.playable(track_id)
+        listener = self._entitlements.entitlement(user_id)
+        quality = best_quality(listener.plan, max_kbps=max_kbps, lossless=lossless)
+        return self._grant(playable, listener, quality, default_origin)
 
     def grant_if_warm(
         self, *, user_id: str, track_id: str, quality: Quality, default_origin: str

@@ -424,3 +424,41 @@ wrapped = Table(
     Column("document", Text, nullable=False),
     Column("computed_at", UtcDateTime(), nullable=False),
 )
+
+# --- subsonic ---------------------------------------------------------------------------------
+
+# A listener's Subsonic password, sealed with a key derived from the master secret: token
+# authentication (t = md5(password + salt)) needs the password itself, so it cannot be hashed.
+# The OpenSubsonic API key is only ever compared, so only its SHA-256 is kept.
+subsonic_credentials = Table(
+    "subsonic_credentials",
+    metadata,
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("username", String(320), nullable=False, unique=True),
+    Column("sealed_password", String(200), nullable=False),
+    Column("api_key_hash", String(64), nullable=False, unique=True),
+    _created_at(),
+)
+
+# Albums a listener starred from a Subsonic client (tracks are liked, artists followed).
+starred_albums = Table(
+    "starred_albums",
+    metadata,
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("album_id", ID, ForeignKey("albums.id", ondelete="CASCADE"), primary_key=True),
+    Column("starred_at", UtcDateTime(), nullable=False),
+    Index("ix_starred_albums_user_starred_at", "user_id", "starred_at"),
+)
+
+# A listener's 1-5 rating of a track, an album or an artist (ids are unique across kinds).
+ratings = Table(
+    "ratings",
+    metadata,
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("target_id", ID, primary_key=True),
+    Column("target_type", String(8), nullable=False),
+    Column("rating", Integer, nullable=False),
+    Column("rated_at", UtcDateTime(), nullable=False),
+    CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
+    CheckConstraint("target_type IN ('track', 'album', 'artist')", name="target_type"),
+)
