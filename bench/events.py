@@ -313,10 +313,12 @@ class SteadyRun:
     max_lag_events: int
     lag_at_end_events: int
     drain_after_load_s: float
+    cores_used: dict[str, float]  # CPU seconds per second: the server and each consumer
 
 
 def _steady_load(
     base_url: str,
+    pids: dict[str, int],
     seeded: Seeded,
     *,
     backend: str,
@@ -382,6 +384,7 @@ def _steady_load(
         connection.close()
 
     threads = [threading.Thread(target=send, args=(n,), daemon=True) for n in range(senders)]
+    cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     for thread in threads:
         thread.start()
     samples: list[int] = []
@@ -389,6 +392,10 @@ def _steady_load(
         time.sleep(1.0)
         samples.append(_lag(backend, seeded.data_dir, stream))
     ended = time.monotonic()
+    cores = {
+        name: round((cpu_seconds(pid) - cpu_before[name]) / (ended - began), 2)
+        for name, pid in pids.items()
+    }
     if failures:
         raise BenchError(f"{backend}: {len(failures)} batches refused at the steady rate")
     drain_started = time.monotonic()
@@ -409,6 +416,7 @@ def _steady_load(
         max_lag_events=max(samples, default=0),
         lag_at_end_events=samples[-1] if samples else 0,
         drain_after_load_s=round(time.monotonic() - drain_started, 2),
+        cores_used=cores,
     )
 
 
@@ -435,7 +443,8 @@ def http_part(
     with _both_servers(work, seeded, envs, servers_py) as servers:
         for round_number in range(rounds + 1):  # round 0 warms up
             for backend in backends:
-                server, server_pid = servers[backend]
+                server, pids = servers[backend]
+                server_pid = pids["server"]
                 before = cpu_seconds(server_pid)
                 result = _wrk_post(
                     server.base_url,
@@ -477,10 +486,11 @@ def http_part(
         # consumers must keep up as it goes.
         steady = []
         for backend in backends:
-            server, _ = servers[backend]
+            server, pids = servers[backend]
             steady.append(
                 _steady_load(
                     server.base_url,
+                    pids,
                     seeded[backend],
                     backend=backend,
                     stream=streams[backend],
@@ -490,7 +500,7 @@ def http_part(
             )
             print(
                 f"  {backend} steady {TARGET_HTTP_EVENTS_PER_S:,} events/s: "
-                f"lag at most {steady[-1].max_lag_events:,} events",
+                f"lag at most {steady[-1].max_lag_events:,} events, cores {steady[-1].cores_used}",
                 flush=True,
             )
         for backend in backends:
@@ -536,11 +546,13 @@ def _both_servers(
                 )
             )
             # A process per consumer, as at scale: each has a core to itself when one is free.
-            for consumer in ("history", "lake"):
-                stack.enter_context(
+            consumers = {
+                consumer: stack.enter_context(
                     _consumer_process(seeded[backend].data_dir, env, work, consumer)
                 )
-            found[backend] = (server, server.process.pid)
+                for consumer in ("history", "lake")
+            }
+            found[backend] = (server, {"server": server.process.pid, **consumers})
         yield found
 
 
