@@ -240,6 +240,10 @@ def _payload(
     }
 
 
+# The value itself: an enum member's `.value` is a property lookup, once per logged event here.
+_SKIPPED = EventType.SKIPPED.value
+
+
 def listen_of(payload: Mapping[str, Any]) -> Listen | None:
     """The listen a logged event makes, if it closes a play."""
     if payload["type"] not in CLOSING:
@@ -252,7 +256,7 @@ def listen_of(payload: Mapping[str, Any]) -> Listen | None:
         duration_played_ms=payload["duration_played_ms"],
         completed=payload["completed"],
         received_at=datetime.fromisoformat(payload["received_at"]),
-        skipped=payload["type"] == EventType.SKIPPED.value,
+        skipped=payload["type"] == _SKIPPED,
         context_type=payload["context_type"],
         context_id=payload["context_id"],
         device=payload["device"],

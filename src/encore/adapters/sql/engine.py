@@ -36,6 +36,9 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # 32 MiB of pages per connection rather than 2: the listening history's indexes take
+        # inserts all over, and the consumer re-read them from the OS at every batch.
+        cursor.execute("PRAGMA cache_size=-32768")
         cursor.close()
 
     @event.listens_for(engine, "begin")

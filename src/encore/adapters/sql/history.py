@@ -119,10 +119,12 @@ def _row(listen: Listen, sqlite: bool) -> tuple[Any, ...]:
 
 
 def _sqlite_stamp(moment: datetime) -> str:
-    # SQLAlchemy's SQLite DATETIME text, always with microseconds; naive values are UTC already.
+    """SQLAlchemy's SQLite DATETIME text: UTC, no offset, always with microseconds (naive values
+    are UTC already). Cut from `isoformat`, which costs a third of `replace` plus `timespec`."""
     if moment.tzinfo is not None and moment.tzinfo is not UTC:
         moment = moment.astimezone(UTC)
-    return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
+    text = moment.isoformat(" ")
+    return text[:19] + (text[19:26] if text[19:20] == "." else ".000000")
 
 
 def _listen(row: Any) -> Listen:
