@@ -1,6 +1,6 @@
 """The `HistoryStore` contract, on SQLite and PostgreSQL."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from encore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from encore.history.model import Listen
@@ -93,3 +93,34 @@ def test_a_rolled_back_batch_leaves_nothing(uow: SqlUnitOfWorkFactory) -> None:
     with uow() as unit:
         assert unit.history.add([listen]) == 1
         unit.commit()
+
+
+def test_listen_times_keep_their_instant_whatever_the_offset_or_precision(
+    uow: SqlUnitOfWorkFactory,
+) -> None:
+    """Listens are written without SQLAlchemy's bind processing: their timestamps must still
+    compare and order like every other UtcDateTime column's."""
+    user_id, (track_id,) = _listener_and_tracks(uow, tracks=1)
+    zone = timezone(timedelta(hours=-3, minutes=-30))
+    moments = [
+        datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC),  # no microseconds
+        datetime(2026, 3, 1, 12, 0, 0, 1, tzinfo=UTC),
+        datetime(2026, 3, 1, 9, 0, 0, 500_000, tzinfo=zone),  # 12:30:00.5 UTC
+        datetime(2026, 3, 1, 12, 15),  # naive: UTC
+    ]
+    listens = [
+        make_listen(user_id=user_id, track_id=track_id, event_id=f"t{n}", listened_at=moment)
+        for n, moment in enumerate(moments)
+    ]
+    with uow() as unit:
+        assert unit.history.add(listens) == len(listens)
+        unit.commit()
+    with uow(readonly=True) as unit:
+        found = unit.history.recent(user_id, limit=10)
+        between = unit.history.recent(
+            user_id, limit=10, before=datetime(2026, 3, 1, 12, 20, tzinfo=UTC)
+        )
+    expected = sorted((m if m.tzinfo else m.replace(tzinfo=UTC) for m in moments), reverse=True)
+    assert [listen.listened_at for listen in found] == expected
+    assert all(listen.listened_at.tzinfo == UTC for listen in found)
+    assert [listen.event_id for listen in between] == ["t3", "t1", "t0"]
