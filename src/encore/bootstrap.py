@@ -17,13 +17,21 @@ from encore.accounts.service import AccountService
 from encore.accounts.tokens import AccessTokens
 from encore.adapters.cache.memory import MemoryCache
 from encore.adapters.cdn_health import OriginHealthChecker
+from encore.adapters.compute.local import LocalRunner
 from encore.adapters.events.sqlite_log import SqliteEventLog
 from encore.adapters.keyfile import load_or_create_secret
 from encore.adapters.lake.parquet import ParquetLake
 from encore.adapters.lake.wrapped import LakeYearSource
 from encore.adapters.media.local import LocalMediaStore
+from encore.adapters.recommend.faiss_index import FaissIndexBuilder
 from encore.adapters.sql import migrate
 from encore.adapters.sql.engine import make_engine
+from encore.adapters.sql.recommend import (
+    SqlGeneratedPlaylists,
+    SqlInteractionSource,
+    SqlListeners,
+    SqlRecommendRuns,
+)
 from encore.adapters.sql.search_source import SqlDocumentSource
 from encore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from encore.catalog.documents import RenderedDocuments
@@ -36,6 +44,13 @@ from encore.history.service import ListeningService
 from encore.keys import derive_key
 from encore.library.service import LibraryService
 from encore.media import MediaStore
+from encore.recommend.als import AlsTrainer
+from encore.recommend.batch import RecommendBatch
+from encore.recommend.model_store import ModelStore
+from encore.recommend.ports import BatchRunner
+from encore.recommend.radio import RadioService
+from encore.recommend.scheduler import RecommendScheduler
+from encore.recommend.service import RecommendService
 from encore.search.ports import SearchIndex
 from encore.search.service import SearchService
 from encore.streaming.cdn import OriginSelector
@@ -73,10 +88,16 @@ class Services:
     origin_health: OriginHealthChecker
     search: SearchService
     search_index: SearchIndex
+    recommend: RecommendService
+    radio: RadioService
+    models: ModelStore
+    recommend_batch: RecommendBatch
+    recommend_scheduler: RecommendScheduler
     # Named probes for /healthz; each raises when its part is unwell.
     health_checks: dict[str, Callable[[], None]] = field(default_factory=dict)
 
     def close(self) -> None:
+        self.recommend_scheduler.stop()
         self.pipeline.stop()
         self.events.close()
         self.search_index.close()
@@ -140,6 +161,25 @@ def bootstrap(
     lake = ParquetLake(settings.data_dir / "lake")
     pipeline = ConsumerRunner(events, [HistoryConsumer(uow), LakeConsumer(lake)])
     wrapped = WrappedService(uow=uow, source=LakeYearSource(lake, engine))
+    models = ModelStore(
+        settings.data_dir / "models",
+        trainer=AlsTrainer(),
+        indexes=FaissIndexBuilder(),
+        trainer_name="als",
+    )
+    generated = SqlGeneratedPlaylists(engine)
+    listeners = SqlListeners(engine)
+    recommend = RecommendService(playlists=generated, listeners=listeners)
+    radio = RadioService(models=models.current, listeners=listeners, cache=counters)
+    listening.on_recorded(radio.events_recorded)
+    recommend_batch = RecommendBatch(
+        source=SqlInteractionSource(engine),
+        playlists=generated,
+        models=models,
+        trainer=AlsTrainer(),
+        indexes=FaissIndexBuilder(),
+        runs=SqlRecommendRuns(engine),
+    )
 
     def database() -> None:
         with engine.connect() as connection:
@@ -171,6 +211,15 @@ def bootstrap(
         ),
         search=search,
         search_index=search_index,
+        recommend=recommend,
+        radio=radio,
+        models=models,
+        recommend_batch=recommend_batch,
+        recommend_scheduler=RecommendScheduler(
+            recommend_batch,
+            lambda: batch_runner(settings),
+            check_s=settings.recommend_check_s,
+        ),
         health_checks={"database": database, "search": search_health},
     )
 
@@ -187,6 +236,15 @@ def stream_signing_keys(settings: Settings, master: bytes | None = None) -> list
             else load_or_create_secret(settings.data_dir)
         )
     return [derive_key(master, "stream-url").hex()]
+
+
+def batch_runner(settings: Settings, name: str | None = None) -> BatchRunner:
+    """The runner for personalization's batch runs: the settings' choice unless named."""
+    if (name or settings.recommend_runner) == "local":
+        return LocalRunner(settings.recommend_workers)
+    from encore.adapters.compute.spark import SparkRunner
+
+    return SparkRunner()
 
 
 def _search_index(settings: Settings) -> SearchIndex:

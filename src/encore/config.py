@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     # The log's consumers (history, counts, lake) run inside `encore serve`; false: they run in
     # `encore consume` processes of their own.
     run_consumers: bool = True
+    # Personalization's batch runs inside `encore serve`: how often it looks for listeners
+    # whose Monday (or, for Daily Mix, midnight) has come; 0 turns the scheduler off.
+    recommend_check_s: float = Field(default=3600.0, ge=0)
+    recommend_runner: Literal["local", "spark"] = "local"
+    # Worker processes of the local runner (default: one per core).
+    recommend_workers: int | None = Field(default=None, ge=1, le=256)
 
     @field_validator("stream_signing_keys", mode="before")
     @classmethod
