@@ -48,6 +48,7 @@ class AlsModel:
         """The least-squares taste of a listener the model never saw, items held fixed (one
         half-step of ALS)."""
         row = confidence(csr_matrix(history), self.alpha)
+        row.eliminate_zeros()
         seen = row.indices
         if len(seen) == 0:
             return np.zeros(self.items.shape[1], dtype=np.float32)
@@ -91,16 +92,16 @@ class AlsTrainer:
         from implicit.cpu.als import AlternatingLeastSquares
         from threadpoolctl import threadpool_limits
 
-        als = AlternatingLeastSquares(
-            factors=self.factors,
-            regularization=self.regularization,
-            iterations=self.iterations,
-            num_threads=self.threads,
-            random_state=self.seed,
-            calculate_training_loss=False,
-        )
         # implicit parallelises over users itself; BLAS threads on top would fight it.
         with threadpool_limits(1, "blas"):
+            als = AlternatingLeastSquares(
+                factors=self.factors,
+                regularization=self.regularization,
+                iterations=self.iterations,
+                num_threads=self.threads,
+                random_state=self.seed,
+                calculate_training_loss=False,
+            )
             als.fit(confidence(csr_matrix(plays), self.alpha), show_progress=False)
         return AlsModel(
             users=np.ascontiguousarray(als.user_factors, dtype=np.float32),

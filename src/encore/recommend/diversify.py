@@ -45,5 +45,5 @@ def diversify(
     capped = genres >= 0
     genre_rank = np.zeros(len(kept), dtype=np.int64)
     genre_rank[capped] = rank_within(genres[capped])
-    chosen: NDArray[np.int64] = kept[genre_rank < per_genre][:length]
+    chosen: NDArray[np.int64] = kept[~capped | (genre_rank < per_genre)][:length]
     return chosen
