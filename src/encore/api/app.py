@@ -80,10 +80,11 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(streaming_router)
     app.include_router(search_router)
     app.include_router(accounts_router)
+    # Ahead of the library's /playlists/{id}: /playlists/discover-weekly is its own route.
+    app.include_router(recommend_router)
     app.include_router(library_router)
     app.include_router(player_router)
     app.include_router(wrapped_router)
-    app.include_router(recommend_router)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> Response:

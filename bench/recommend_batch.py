@@ -1,0 +1,167 @@
+"""Discover Weekly throughput of the batch runners: 100,000 generated listeners, a 100,000-track
+catalog, users/s for the per-user step (ANN top 1,000, exclusions, scoring, caps) on the local
+runner (a process pool, one worker per core) against the same step in one process, and on the
+Spark runner (local[*]) over the same inputs and model.
+
+Training (implicit ALS) and index building are timed apart; storing playlists is not part of
+the figure (it is the database's throughput, not the runner's).
+
+    .venv/bin/python bench/recommend_batch.py            # full run, 3 repeats
+    .venv/bin/python bench/recommend_batch.py --quick    # 20,000 listeners, 1 repeat
+"""
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import machine_info, median, print_table, ratio, write_results  # noqa: E402
+
+from encore.adapters.compute.local import LocalRunner  # noqa: E402
+from encore.adapters.recommend.faiss_index import FaissIndexBuilder  # noqa: E402
+from encore.recommend.als import AlsTrainer  # noqa: E402
+from encore.recommend.batch import partitions  # noqa: E402
+from encore.recommend.domain import PlaylistKind  # noqa: E402
+from encore.recommend.job import PlaylistJob  # noqa: E402
+from encore.recommend.model_store import ModelStore  # noqa: E402
+from encore.recommend.ports import BatchRunner  # noqa: E402
+from encore.recommend.synthetic import listening  # noqa: E402
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def timed_run(runner: BatchRunner, job: PlaylistJob, users: int, size: int) -> tuple[float, int]:
+    started = time.perf_counter()
+    made = 0
+    full = 0
+    for playlists in runner.run(job, partitions(np.arange(users), size), lambda d, t: None):
+        made += len(playlists)
+        full += sum(len(p.track_ids) == 30 for p in playlists)
+    elapsed = time.perf_counter() - started
+    assert made == users, (made, users)
+    return users / elapsed, full
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--users", type=int, default=None)
+    parser.add_argument("--tracks", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--partition", type=int, default=5_000)
+    parser.add_argument("--no-spark", action="store_true")
+    args = parser.parse_args()
+    users = args.users or (20_000 if args.quick else 100_000)
+    repeats = args.repeats or (1 if args.quick else 3)
+    machine = machine_info()
+
+    started = time.perf_counter()
+    inputs = listening(users=users, tracks=args.tracks, now=NOW)
+    generate_s = time.perf_counter() - started
+    trainer = AlsTrainer()
+    started = time.perf_counter()
+    model = trainer.fit(inputs.plays, inputs.item_genre)
+    train_s = time.perf_counter() - started
+    indexes = FaissIndexBuilder()
+    started = time.perf_counter()
+    index = indexes.build(model.item_vectors)
+    index_s = time.perf_counter() - started
+    with tempfile.TemporaryDirectory(prefix="encore-bench-") as scratch:
+        store = ModelStore(Path(scratch), trainer=trainer, indexes=indexes, trainer_name="als")
+        version = store.publish(model, index, user_ids=inputs.user_ids, track_ids=inputs.track_ids)
+        job = PlaylistJob(
+            inputs=inputs,
+            kinds=(PlaylistKind.DISCOVER_WEEKLY,),
+            now=NOW,
+            trainer=trainer,
+            indexes=FaissIndexBuilder(threads=1),
+            model_dir=Path(scratch) / version,
+            model_version=version,
+        )
+        local: list[float] = []
+        single: list[float] = []
+        full = 0
+        # One process on a fifth of the users: the same per-user step without the pool.
+        sample = max(args.partition, users // 5)
+        for _ in range(repeats):
+            rate, full = timed_run(LocalRunner(args.workers), job, users, args.partition)
+            local.append(rate)
+            single.append(timed_run(LocalRunner(1), job, sample, sample)[0])
+        spark: list[float] = []
+        spark_train_s = None
+        if not args.no_spark:
+            from encore.adapters.compute.spark import SparkRunner
+
+            runner = SparkRunner(f"local[{args.workers}]")
+            started = time.perf_counter()
+            runner.trainer(trainer).fit(inputs.plays, inputs.item_genre)
+            spark_train_s = time.perf_counter() - started
+            for _ in range(repeats):
+                spark.append(timed_run(runner, job, users, args.partition)[0])
+
+    rows = [
+        ["local runner", f"{args.workers} workers", f"{median(local):,.0f}", "1.00"],
+        [
+            "one process",
+            "1 (no pool)",
+            f"{median(single):,.0f}",
+            f"{ratio(median(single), median(local)):.2f}",
+        ],
+    ]
+    if spark:
+        rows.append(
+            [
+                "spark runner",
+                f"local[{args.workers}]",
+                f"{median(spark):,.0f}",
+                f"{ratio(median(spark), median(local)):.2f}",
+            ]
+        )
+    print_table(
+        f"Discover Weekly, {users:,} listeners x {args.tracks:,} tracks (users/s, median of {repeats})",
+        ["runner", "parallelism", "users/s", "vs local"],
+        rows,
+    )
+    print(
+        f"generate {generate_s:.1f} s, ALS {train_s:.1f} s, index {index_s:.1f} s"
+        + (f", Spark ALS {spark_train_s:.1f} s" if spark_train_s else "")
+        + f"; {full:,} of {users:,} playlists have 30 tracks"
+    )
+    write_results(
+        "recommend_batch",
+        {
+            "users": users,
+            "tracks": args.tracks,
+            "partition": args.partition,
+            "workers": args.workers,
+            "repeats": repeats,
+            "users_per_s": {
+                "local": median(local),
+                "one_process": median(single),
+                "spark": median(spark) if spark else None,
+            },
+            "ratio_one_process_to_local": ratio(median(single), median(local)),
+            "ratio_spark_to_local": ratio(median(spark), median(local)) if spark else None,
+            "runs": {"local": local, "one_process": single, "spark": spark},
+            "seconds": {
+                "generate": generate_s,
+                "train_als": train_s,
+                "build_index": index_s,
+                "train_spark_als": spark_train_s,
+            },
+            "playlists_with_30_tracks": full,
+            "target_users_per_s": 2_000,
+        },
+        machine=machine,
+    )
+
+
+if __name__ == "__main__":
+    main()
