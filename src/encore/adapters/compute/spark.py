@@ -116,8 +116,14 @@ class SparkRunner:
         return SparkAlsTrainer(self.master, like)
 
     def run(
-        self, job: PartitionJob, partitions: Sequence[UserPartition], progress: Progress
+        self,
+        job: PartitionJob,
+        partitions: Sequence[UserPartition],
+        progress: Progress,
+        *,
+        wave: int | None = None,
     ) -> Iterator[list[GeneratedPlaylist]]:
+        """`wave`: partitions per Spark job (default: the cluster's parallelism)."""
         spark = _session(self.master)
         context = spark.sparkContext
         total = sum(len(p.users) for p in partitions)
@@ -125,7 +131,7 @@ class SparkRunner:
         progress(0, total)
         shared = context.broadcast(job)
         try:
-            wave = max(1, context.defaultParallelism)
+            wave = wave or max(1, context.defaultParallelism)
             for start in range(0, len(partitions), wave):
                 chunk = list(partitions[start : start + wave])
                 results = (
