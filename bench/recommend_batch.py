@@ -21,17 +21,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import machine_info, median, print_table, ratio, write_results  # noqa: E402
-
-from encore.adapters.compute.local import LocalRunner  # noqa: E402
-from encore.adapters.recommend.faiss_index import FaissIndexBuilder  # noqa: E402
-from encore.recommend.als import AlsTrainer  # noqa: E402
-from encore.recommend.batch import partitions  # noqa: E402
-from encore.recommend.domain import PlaylistKind  # noqa: E402
-from encore.recommend.job import PlaylistJob  # noqa: E402
-from encore.recommend.model_store import ModelStore  # noqa: E402
-from encore.recommend.ports import BatchRunner  # noqa: E402
-from encore.recommend.synthetic import listening  # noqa: E402
+from common import machine_info, median, print_table, ratio, write_results
+from encore.adapters.compute.local import LocalRunner
+from encore.adapters.recommend.faiss_index import FaissIndexBuilder
+from encore.recommend.als import AlsTrainer
+from encore.recommend.batch import partitions
+from encore.recommend.domain import PlaylistKind
+from encore.recommend.job import PlaylistJob
+from encore.recommend.model_store import ModelStore
+from encore.recommend.ports import BatchRunner
+from encore.recommend.synthetic import listening
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -125,7 +124,8 @@ def main() -> None:
             ]
         )
     print_table(
-        f"Discover Weekly, {users:,} listeners x {args.tracks:,} tracks (users/s, median of {repeats})",
+        f"Discover Weekly, {users:,} listeners x {args.tracks:,} tracks "
+        f"(users/s, median of {repeats})",
         ["runner", "parallelism", "users/s", "vs local"],
         rows,
     )

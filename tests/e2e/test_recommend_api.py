@@ -271,3 +271,15 @@ def test_skips_move_the_radio_away_within_the_session(
     # Another listener's skips do not reach this station.
     stranger = make_listener("stranger@example.com")
     assert not services.radio.skipped(user_id=stranger.id, station_id=skipping, track_id=seed)
+
+
+def test_the_scheduler_makes_what_is_due_and_no_more(
+    services: Services, fans: list[Listener]
+) -> None:
+    made = services.recommend_scheduler.run_due()
+    # Discover Weekly and Release Radar for each listener, and at least a Daily Mix.
+    assert made >= 3 * len(fans)
+    # The Daily Mix round used the model the weekly round had just trained.
+    assert len(services.models.versions()) == 1
+    assert services.recommend_scheduler.run_due() == 0
+    assert len(services.models.versions()) == 1

@@ -9,15 +9,22 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
-from encore.recommend.domain import BatchInputs, PlaylistKind, Source, UserPartition, period
+from encore.recommend.domain import (
+    MIN_HISTORY,
+    BatchInputs,
+    PlaylistKind,
+    Source,
+    UserPartition,
+    period,
+)
 from encore.recommend.job import PlaylistJob
-from encore.recommend.model_store import ModelStore
+from encore.recommend.model_store import ModelStore, ServingModel, version_time
 from encore.recommend.ports import (
     AnnIndexBuilder,
     BatchRunner,
@@ -29,6 +36,8 @@ from encore.recommend.ports import (
 
 log = logging.getLogger(__name__)
 PARTITION = 2_000  # users per partition
+# Kinds whose popularity fallback a model can better once the listener has history.
+MODEL_MADE = frozenset({PlaylistKind.DISCOVER_WEEKLY, PlaylistKind.DAILY_MIX})
 
 
 class RunLog(Protocol):
@@ -85,10 +94,15 @@ class RecommendBatch:
         progress: Progress = lambda done, total: None,
         *,
         due_only: bool = False,
+        reuse_model_for: timedelta | None = None,
     ) -> RunReport:
         """Make the playlists of `kinds` for every listener or, with `due_only`, for those
         whose current period (their local Monday, or midnight) has none yet, or only a
-        popularity one."""
+        popularity one while they now have history enough for the model.
+
+        With `reuse_model_for`, the newest model is used again when it is younger than that and
+        knows the same tracks (listeners it never saw are folded in); otherwise one is trained.
+        """
         started = self._clock()
         run_id = self.runs.started(runner=runner.name, kinds=kinds, at=started)
         stored = 0
@@ -108,7 +122,17 @@ class RecommendBatch:
                 )
                 return RunReport(run_id, runner.name, 0, 0, None, 0.0)
             model_dir = None
-            if inputs.plays.nnz and inputs.n_items:
+            model_users = None
+            reused = self._reusable(inputs, started, reuse_model_for)
+            if reused is not None:
+                version = reused.version
+                model_dir = self._models.root / version
+                model_users = np.array(
+                    [-1 if (n := reused.user(u)) is None else n for u in inputs.user_ids],
+                    dtype=np.int64,
+                )
+                log.info("reusing model %s", version)
+            elif inputs.plays.nnz and inputs.n_items:
                 model = runner.trainer(self._trainer).fit(inputs.plays, inputs.item_genre)
                 index = self._indexes.build(model.item_vectors)
                 version = self._models.publish(
@@ -125,6 +149,7 @@ class RecommendBatch:
                 indexes=self._indexes,
                 model_dir=model_dir,
                 model_version=version,
+                model_users=model_users,
             )
             for made in runner.run(job, partitions(chosen, self._partition), progress):
                 stored += self._playlists.replace(made)
@@ -152,10 +177,23 @@ class RecommendBatch:
             seconds=(finished - started).total_seconds(),
         )
 
+    def _reusable(
+        self, inputs: BatchInputs, now: datetime, young: timedelta | None
+    ) -> ServingModel | None:
+        if young is None:
+            return None
+        serving = self._models.refresh()
+        if serving is None or now - version_time(serving.version) > young:
+            return None
+        if not np.array_equal(serving.track_ids, np.asarray(inputs.track_ids, dtype=np.str_)):
+            return None  # the catalog changed since: its track numbers no longer hold
+        return serving
+
     def _due(
         self, inputs: BatchInputs, kinds: Sequence[PlaylistKind], now: datetime
     ) -> NDArray[np.int64]:
         due = np.zeros(inputs.n_users, dtype=bool)
+        enough = np.diff(inputs.plays.indptr) >= MIN_HISTORY
         for kind in kinds:
             newest = self._playlists.periods(kind)
             for user, (user_id, zone) in enumerate(
@@ -166,7 +204,7 @@ class RecommendBatch:
                 found = newest.get(user_id)
                 due[user] = (
                     found is None
-                    or found[1] is Source.POPULARITY
+                    or (found[1] is Source.POPULARITY and kind in MODEL_MADE and bool(enough[user]))
                     or found[0] < period(kind, now, zone).start
                 )
         return np.flatnonzero(due).astype(np.int64)

@@ -42,7 +42,7 @@ def discover_weekly(generation: Generation, users: NDArray[np.int64]) -> list[Ge
     for user in users.tolist():
         if user not in chosen:
             chosen[user] = (
-                _popular(generation, user, np.zeros(0, dtype=np.int64)),
+                popular_mix(generation, user, np.zeros(0, dtype=np.int64)),
                 Source.POPULARITY,
             )
     return [_playlist(generation, user, *chosen[user]) for user in users.tolist()]
@@ -71,12 +71,12 @@ def _from_model(
         )
         if len(picked) < PLAYLIST_LENGTH:
             # A narrow taste or a small catalog: popular tracks fill the rest, same caps.
-            picked = _popular(generation, user, picked)
+            picked = popular_mix(generation, user, picked)
         found[user] = (picked, Source.MODEL)
     return found
 
 
-def _popular(generation: Generation, user: int, first: NDArray[np.int64]) -> NDArray[np.int64]:
+def popular_mix(generation: Generation, user: int, first: NDArray[np.int64]) -> NDArray[np.int64]:
     """`first`, then popular tracks in the user's country, under the caps, sparing what the
     user played lately or liked."""
     inputs = generation.inputs

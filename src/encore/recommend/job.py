@@ -36,6 +36,8 @@ class PlaylistJob:
     indexes: AnnIndexBuilder
     model_dir: Path | None = None  # None: no model this run, popularity for everyone
     model_version: str | None = None
+    # Per input user, the model's user number, -1 to fold in; None: trained on these inputs.
+    model_users: NDArray[np.int64] | None = None
 
     def generation(self) -> Generation:
         key = (str(self.model_dir), self.now.isoformat())
@@ -49,8 +51,9 @@ class PlaylistJob:
                 inputs=self.inputs,
                 model=model,
                 index=index,
-                # Trained on this run's inputs: the model's users are the inputs' users.
-                model_users=np.arange(self.inputs.n_users, dtype=np.int64),
+                model_users=np.arange(self.inputs.n_users, dtype=np.int64)
+                if self.model_users is None
+                else self.model_users,
                 now=self.now,
                 model_version=self.model_version,
             )

@@ -8,6 +8,7 @@ played (the ANN index's neighbours of the cluster's centre), named after its lea
 import numpy as np
 from numpy.typing import NDArray
 
+from encore.recommend.discover import popular_mix
 from encore.recommend.diversify import diversify
 from encore.recommend.domain import (
     DAILY_MIXES,
@@ -95,7 +96,30 @@ def daily_mixes(generation: Generation, users: NDArray[np.int64]) -> list[Genera
         )
         favourites = familiar[np.argsort(-counts, kind="stable")][:FAMILIAR]
         made.append(_mix(generation, user, slot, _interleave(favourites, fresh), favourites))
+    # Too little history (or no model): one mix of what is popular in the listener's country.
+    mixed = set(slots)
+    for user in users.tolist():
+        if user not in mixed:
+            made.append(_popular_mix(generation, user))
     return made
+
+
+def _popular_mix(generation: Generation, user: int) -> GeneratedPlaylist:
+    inputs = generation.inputs
+    items = popular_mix(generation, user, np.zeros(0, dtype=np.int64))
+    when = period(PlaylistKind.DAILY_MIX, generation.now, inputs.user_zones[user])
+    return GeneratedPlaylist(
+        user_id=inputs.user_ids[user],
+        kind=PlaylistKind.DAILY_MIX,
+        name="Daily Mix 1",
+        description=f"Popular in {inputs.user_countries[user]} today",
+        track_ids=tuple(generation.track_ids[items].tolist()),
+        source=Source.POPULARITY,
+        period_start=when.start,
+        generated_at=generation.now,
+        expires_at=when.expires_at,
+        slot=1,
+    )
 
 
 def _interleave(first: NDArray[np.int64], second: NDArray[np.int64]) -> NDArray[np.int64]:

@@ -32,6 +32,14 @@ IDS_FILE = "ids.npz"
 KEEP = 3  # versions kept; older ones are deleted after a new one is complete
 
 
+VERSION_TIME = "%Y%m%dT%H%M%S%fZ"
+
+
+def version_time(version: str) -> datetime:
+    """When a version was made (its name begins with the time)."""
+    return datetime.strptime(version.split("-")[0], VERSION_TIME).replace(tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class ServingModel:
     """A complete model version, loaded: the model, its ANN index, and its index space."""
@@ -86,7 +94,7 @@ class ModelStore:
     ) -> str:
         """Write a complete new version; its name."""
         made = now or datetime.now(UTC)
-        version = f"{made.strftime('%Y%m%dT%H%M%S%fZ')}-{uuid.uuid4().hex[:6]}"
+        version = f"{made.astimezone(UTC).strftime(VERSION_TIME)}-{uuid.uuid4().hex[:6]}"
         self.root.mkdir(parents=True, exist_ok=True)
         partial = self.root / f".partial-{version}"
         partial.mkdir()

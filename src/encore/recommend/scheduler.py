@@ -4,12 +4,15 @@ for listeners whose Monday has come, Daily Mix for those whose day has, in their
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 
 from encore.recommend.batch import RecommendBatch
 from encore.recommend.domain import PlaylistKind
 from encore.recommend.ports import BatchRunner
 
 log = logging.getLogger(__name__)
+# Listeners' Mondays come hour by hour round the world: one model serves a day of them.
+REUSE_MODEL_FOR = timedelta(hours=20)
 SCHEDULE: tuple[tuple[PlaylistKind, ...], ...] = (
     (PlaylistKind.DISCOVER_WEEKLY, PlaylistKind.RELEASE_RADAR),
     (PlaylistKind.DAILY_MIX,),
@@ -50,7 +53,9 @@ class RecommendScheduler:
         made = 0
         for kinds in self._schedule:
             try:
-                made += self._batch.run(self._runner(), kinds, due_only=True).playlists
+                made += self._batch.run(
+                    self._runner(), kinds, due_only=True, reuse_model_for=REUSE_MODEL_FOR
+                ).playlists
             except Exception:
                 # Logged with the run; the previous playlists stay, the next round retries.
                 log.warning("scheduled run of %s failed", ",".join(kinds))
