@@ -27,14 +27,17 @@ def _session(master: str) -> Any:
     # Spark's Python workers must run this interpreter, where Encore is installed.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    return (
+    session = (
         SparkSession.builder.master(master)
         .appName("encore-recommend")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.driver.memory", os.environ.get("ENCORE_SPARK_DRIVER_MEMORY", "2g"))
         .getOrCreate()
     )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 def _run_partitions(job: Any) -> Any:
@@ -46,6 +49,18 @@ def _run_partitions(job: Any) -> Any:
             yield partition.number, job.value(partition)
 
     return run
+
+
+def _ratings(shared: Any, slices: int) -> Any:
+    def cut(number: int) -> Iterator[tuple[int, int, float]]:
+        users, items, values = shared.value
+        size = -(-len(users) // slices)
+        part = slice(number * size, (number + 1) * size)
+        yield from zip(
+            users[part].tolist(), items[part].tolist(), values[part].tolist(), strict=True
+        )
+
+    return cut
 
 
 class SparkAlsTrainer:
@@ -61,16 +76,16 @@ class SparkAlsTrainer:
 
         spark = _session(self._master)
         weighted = coo_matrix(confidence(csr_matrix(plays), 1.0))
-        frame = spark.createDataFrame(
-            list(
-                zip(
-                    weighted.row.tolist(),
-                    weighted.col.tolist(),
-                    weighted.data.tolist(),
-                    strict=True,
-                )
-            ),
-            ["user", "item", "rating"],
+        # The ratings go out as a broadcast of arrays, cut into slices on the executors: a
+        # list of millions of tuples built in the driver would cost more than the training.
+        shared = spark.sparkContext.broadcast(
+            (weighted.row.astype(np.int32), weighted.col.astype(np.int32), weighted.data)
+        )
+        slices = max(1, spark.sparkContext.defaultParallelism * 4)
+        frame = (
+            spark.sparkContext.parallelize(range(slices), slices)
+            .flatMap(_ratings(shared, slices))
+            .toDF(["user", "item", "rating"])
         )
         als = ALS(
             rank=self._like.factors,
@@ -85,6 +100,7 @@ class SparkAlsTrainer:
             coldStartStrategy="drop",
         )
         fitted = als.fit(frame)
+        shared.unpersist()
         users, items = plays.shape
         return AlsModel(
             users=_factors(fitted.userFactors.collect(), users, self._like.factors),
