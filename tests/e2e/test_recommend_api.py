@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from encore.adapters.compute.local import LocalRunner
 from encore.adapters.sql.recommend import SqlGeneratedPlaylists, SqlListeners
+from encore.adapters.sql.tables import recommend_runs
 from encore.bootstrap import Services
 from encore.recommend.batch import RecommendBatch
 from encore.recommend.domain import GeneratedPlaylist, PlaylistKind, UserPartition
@@ -183,6 +185,14 @@ def test_a_run_that_fails_part_way_leaves_everyone_a_complete_playlist(
     assert 0 < len(renewed) <= 3
     assert kept
     assert all(after[u].source.value == "model" and after[u].track_ids for u in after)
+    # The failure is on record, with what it did store.
+    with services.engine.connect() as connection:
+        last = connection.execute(
+            select(recommend_runs).order_by(recommend_runs.c.started_at.desc()).limit(1)
+        ).one()
+    assert last.status == "failed"
+    assert "executor lost" in last.error
+    assert last.playlists == len(renewed)
 
 
 def test_radio_answers_bad_input_with_problems(

@@ -10,7 +10,6 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,27 +31,13 @@ from encore.recommend.ports import (
     InteractionSource,
     ModelTrainer,
     Progress,
+    RunLog,
 )
 
 log = logging.getLogger(__name__)
 PARTITION = 2_000  # users per partition
 # Kinds whose popularity fallback a model can better once the listener has history.
 MODEL_MADE = frozenset({PlaylistKind.DISCOVER_WEEKLY, PlaylistKind.DAILY_MIX})
-
-
-class RunLog(Protocol):
-    def started(self, *, runner: str, kinds: Sequence[PlaylistKind], at: datetime) -> str: ...
-    def finished(
-        self,
-        run_id: str,
-        *,
-        at: datetime,
-        users: int,
-        playlists: int,
-        model_version: str | None,
-        error: str | None = None,
-    ) -> None: ...
-    def last_complete(self, kinds: Sequence[PlaylistKind]) -> datetime | None: ...
 
 
 @dataclass(frozen=True)

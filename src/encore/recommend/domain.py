@@ -85,7 +85,10 @@ class GeneratedPlaylist:
 
 @dataclass(frozen=True, slots=True)
 class StoredPlaylist:
-    id: str
+    """A generated playlist as served; `id` is None for a fallback made on the spot and not
+    stored."""
+
+    id: str | None
     kind: PlaylistKind
     name: str
     description: str

@@ -149,3 +149,19 @@ class Listeners(Protocol):
         """The tracks a radio seed stands for (a track, an artist's tracks, a playlist's
         tracks); None when the seed does not exist or is a playlist the user may not see."""
         ...
+
+
+class RunLog(Protocol):
+    """One record per batch run, from its start to its outcome (for operators)."""
+
+    def started(self, *, runner: str, kinds: Sequence[PlaylistKind], at: datetime) -> str: ...
+    def finished(
+        self,
+        run_id: str,
+        *,
+        at: datetime,
+        users: int,
+        playlists: int,
+        model_version: str | None,
+        error: str | None = None,
+    ) -> None: ...

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Path, Query, status
 
 from encore.api.deps import CurrentPrincipal, ServicesDep
 from encore.catalog.routes import media_signer
+from encore.recommend.domain import StoredPlaylist
 from encore.recommend.schemas import (
     DailyMixesRead,
     GeneratedPlaylistRead,
@@ -13,13 +14,12 @@ from encore.recommend.schemas import (
     RadioNextRead,
     StationRead,
 )
-from encore.recommend.service import PlaylistView
 
 router = APIRouter(prefix="/api/v1", tags=["recommendations"])
 StationId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-def _read(services: ServicesDep, view: PlaylistView) -> GeneratedPlaylistRead:
+def _read(services: ServicesDep, view: StoredPlaylist) -> GeneratedPlaylistRead:
     details = services.catalog.get_tracks(list(view.track_ids))
     return GeneratedPlaylistRead.of(view, details, media_signer(services))
 

@@ -8,8 +8,8 @@ from pydantic import Field
 from encore.api.schemas import RequestBody, ResponseBody
 from encore.catalog.model import TrackDetail
 from encore.catalog.schemas import SignMedia, TrackRead
+from encore.recommend.domain import StoredPlaylist
 from encore.recommend.radio import RadioBatch, SeedType, Station
-from encore.recommend.service import PlaylistView
 
 SourceField = Field(
     description="'model': made for the listener from their taste; 'popularity': what is "
@@ -27,7 +27,7 @@ class GeneratedPlaylistRead(ResponseBody):
     source: Literal["model", "popularity"] = SourceField
 
     @classmethod
-    def of(cls, view: PlaylistView, details: dict[str, TrackDetail], sign: SignMedia) -> Self:
+    def of(cls, view: StoredPlaylist, details: dict[str, TrackDetail], sign: SignMedia) -> Self:
         return cls(
             id=view.id,
             name=view.name,

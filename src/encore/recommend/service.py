@@ -3,7 +3,6 @@ none yet (a new listener, no model, a run that has not reached them). Every answ
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -29,33 +28,6 @@ log = logging.getLogger(__name__)
 POPULAR_POOL = 300
 
 
-@dataclass(frozen=True, slots=True)
-class PlaylistView:
-    """A playlist as served; `id` is None for one made on the spot and not stored."""
-
-    id: str | None
-    kind: PlaylistKind
-    name: str
-    description: str
-    track_ids: tuple[str, ...]
-    source: Source
-    generated_at: datetime
-    expires_at: datetime
-
-    @classmethod
-    def of(cls, stored: StoredPlaylist) -> "PlaylistView":
-        return cls(
-            stored.id,
-            stored.kind,
-            stored.name,
-            stored.description,
-            stored.track_ids,
-            stored.source,
-            stored.generated_at,
-            stored.expires_at,
-        )
-
-
 class RecommendService:
     def __init__(
         self,
@@ -68,13 +40,13 @@ class RecommendService:
         self._listeners = listeners
         self._clock = clock
 
-    def discover_weekly(self, *, user_id: str) -> PlaylistView:
+    def discover_weekly(self, *, user_id: str) -> StoredPlaylist:
         """This week's Discover Weekly. A listener the batch has not reached gets a popularity
         mix for their country, stored as this week's (so it has an id); the next run replaces it."""
         now = self._clock()
         stored = self._playlists.latest(user_id, PlaylistKind.DISCOVER_WEEKLY, now=now)
         if stored:
-            return PlaylistView.of(stored[0])
+            return stored[0]
         country, zone = self._locate(user_id)
         when = period(PlaylistKind.DISCOVER_WEEKLY, now, zone)
         tracks = self._popular_mix(user_id, country, now)
@@ -94,17 +66,17 @@ class RecommendService:
             ]
         )
         stored = self._playlists.latest(user_id, PlaylistKind.DISCOVER_WEEKLY, now=now)
-        return PlaylistView.of(stored[0])
+        return stored[0]
 
-    def daily_mixes(self, *, user_id: str) -> list[PlaylistView]:
+    def daily_mixes(self, *, user_id: str) -> list[StoredPlaylist]:
         now = self._clock()
         stored = self._playlists.latest(user_id, PlaylistKind.DAILY_MIX, now=now)
         if stored:
-            return [PlaylistView.of(mix) for mix in stored]
+            return stored
         country, zone = self._locate(user_id)
         when = period(PlaylistKind.DAILY_MIX, now, zone)
         return [
-            PlaylistView(
+            StoredPlaylist(
                 None,
                 PlaylistKind.DAILY_MIX,
                 "Daily Mix 1",
@@ -116,17 +88,17 @@ class RecommendService:
             )
         ]
 
-    def release_radar(self, *, user_id: str) -> PlaylistView:
+    def release_radar(self, *, user_id: str) -> StoredPlaylist:
         now = self._clock()
         stored = self._playlists.latest(user_id, PlaylistKind.RELEASE_RADAR, now=now)
         if stored:
-            return PlaylistView.of(stored[0])
+            return stored[0]
         _, zone = self._locate(user_id)
         when = period(PlaylistKind.RELEASE_RADAR, now, zone)
         fresh = self._listeners.new_releases(
             since=now - RELEASE_WINDOW, until=now, limit=PLAYLIST_LENGTH * 10
         )
-        return PlaylistView(
+        return StoredPlaylist(
             None,
             PlaylistKind.RELEASE_RADAR,
             "Release Radar",

@@ -2,7 +2,7 @@
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -424,16 +424,6 @@ class SqlRecommendRuns:
                 )
             )
 
-    def last_complete(self, kinds: Sequence[PlaylistKind]) -> datetime | None:
-        with self._engine.connect() as c:
-            found: datetime | None = c.execute(
-                select(func.max(recommend_runs.c.finished_at)).where(
-                    recommend_runs.c.status == "complete",
-                    recommend_runs.c.kinds == ",".join(k.value for k in kinds),
-                )
-            ).scalar()
-        return found
-
 
 class SqlListeners:
     def __init__(self, engine: Engine) -> None:
@@ -469,7 +459,7 @@ class SqlListeners:
 
     def popular_tracks(self, country: str, *, limit: int) -> list[str]:
         plays = func.sum(country_daily_plays.c.plays).label("plays")
-        since = datetime.now().date() - POPULAR_WINDOW
+        since = datetime.now(UTC).date() - POPULAR_WINDOW
         with self._engine.connect() as c:
             found = list(
                 c.execute(
