@@ -9,12 +9,12 @@ def rank_within(groups: NDArray[np.int64]) -> NDArray[np.int64]:
     n = len(groups)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
+    positions = np.arange(n, dtype=np.int64)
     order = np.argsort(groups, kind="stable")
     ordered = groups[order]
     starts = np.empty(n, dtype=bool)
     starts[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
-    positions = np.arange(n, dtype=np.int64)
     first_of_group = np.maximum.accumulate(np.where(starts, positions, 0))
     ranks = np.empty(n, dtype=np.int64)
     ranks[order] = positions - first_of_group

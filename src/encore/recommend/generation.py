@@ -27,6 +27,7 @@ class Generation:
     def __post_init__(self) -> None:
         spared = (self.inputs.recent + self.inputs.liked).tocsr()
         spared.sum_duplicates()
+        spared.sort_indices()
         self.excluded = spared
         self.track_ids = np.asarray(self.inputs.track_ids, dtype=object)
 
@@ -58,9 +59,14 @@ class Generation:
         rows = self.excluded[users]
         n = self.inputs.n_items
         owners = np.repeat(np.arange(len(users), dtype=np.int64), np.diff(rows.indptr))
+        # Rows in order, indices sorted within each: the keys come sorted, so a binary search
+        # finds each candidate (np.isin would sort them all again, for every partition).
         spared_keys = owners * n + rows.indices.astype(np.int64)
         keys = np.arange(len(users), dtype=np.int64)[:, None] * n + items
-        mask: NDArray[np.bool_] = np.isin(keys, spared_keys) | (items < 0)
+        if len(spared_keys) == 0:
+            return items < 0
+        at = np.minimum(np.searchsorted(spared_keys, keys), len(spared_keys) - 1)
+        mask: NDArray[np.bool_] = (spared_keys[at] == keys) | (items < 0)
         return mask
 
     def spared_for(self, user: int) -> NDArray[np.int32]:
