@@ -2,8 +2,8 @@
 
 Chosen over usearch's HNSW after measuring both on this machine (100,000 items, 64 dimensions,
 top 1,000, 2 threads): IVF with 1,024 lists and 32 probed answers 2,400 to 4,300 queries/s at
-0.93 recall (0.89 at 24 probed), where HNSW answered 380/s at 0.67 recall: a walk of a graph suits a short top-k,
-scanning a few lists suits a long one.
+0.93 recall (0.89 with 24 probed), where HNSW answered 380/s at 0.67 recall: a walk of a graph
+suits a short top-k, scanning a few lists suits a long one.
 """
 
 import math
