@@ -133,8 +133,9 @@ class Listeners(Protocol):
         """Tracks the listener played since then, or liked."""
         ...
 
-    def popular_tracks(self, country: str, *, limit: int) -> list[str]:
-        """Most played lately in the country, then most popular anywhere."""
+    def popular_tracks(self, country: str, *, now: datetime, limit: int) -> list[str]:
+        """Most played in the country over the weeks before `now`, then most popular
+        anywhere."""
         ...
 
     def new_releases(self, *, since: datetime, until: datetime, limit: int) -> list[str]:

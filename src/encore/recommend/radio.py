@@ -175,7 +175,9 @@ class RadioService:
         artist the listener skipped."""
         located = self._listeners.locate(state["user_id"])
         country = located[0] if located else ""
-        pool = self._listeners.popular_tracks(country, limit=len(avoid) + 50 * limit)
+        pool = self._listeners.popular_tracks(
+            country, now=self._clock(), limit=len(avoid) + 50 * limit
+        )
         facets = self._listeners.facets([*pool, *state["seeds"], *state["skipped"]])
         skipped_artists = {facets[t][0] for t in state["skipped"] if t in facets}
         genres = {facets[t][1] for t in state["seeds"] if t in facets and facets[t][1] >= 0}

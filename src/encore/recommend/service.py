@@ -119,7 +119,7 @@ class RecommendService:
         spared = self._listeners.spared(user_id, since=now - RECENT)
         pool = [
             t
-            for t in self._listeners.popular_tracks(country, limit=POPULAR_POOL)
+            for t in self._listeners.popular_tracks(country, now=now, limit=POPULAR_POOL)
             if t not in spared
         ]
         return self._capped(pool, per_artist=PER_ARTIST, per_genre=PER_GENRE)

@@ -4,7 +4,7 @@ tz database lists for the country (its most populous, by the database's conventi
 from functools import cache
 from pathlib import Path
 
-ZONE_TABLES = (Path("/usr/share/zoneinfo/zone1970.tab"), Path("/usr/share/zoneinfo/zone.tab"))
+ZONE_TABLES = (Path("/usr/share/zoneinfo/zone.tab"), Path("/usr/share/zoneinfo/zone1970.tab"))
 
 
 @cache

@@ -2,7 +2,7 @@
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -457,9 +457,9 @@ class SqlListeners:
             )
         return found
 
-    def popular_tracks(self, country: str, *, limit: int) -> list[str]:
+    def popular_tracks(self, country: str, *, now: datetime, limit: int) -> list[str]:
         plays = func.sum(country_daily_plays.c.plays).label("plays")
-        since = datetime.now(UTC).date() - POPULAR_WINDOW
+        since = (now - POPULAR_WINDOW).date()
         with self._engine.connect() as c:
             found = list(
                 c.execute(
