@@ -13,6 +13,7 @@ from encore.recommend.ports import BatchRunner
 log = logging.getLogger(__name__)
 # Listeners' Mondays come hour by hour round the world: one model serves a day of them.
 REUSE_MODEL_FOR = timedelta(hours=20)
+FIRST_ROUND_S = 60.0
 SCHEDULE: tuple[tuple[PlaylistKind, ...], ...] = (
     (PlaylistKind.DISCOVER_WEEKLY, PlaylistKind.RELEASE_RADAR),
     (PlaylistKind.DAILY_MIX,),
@@ -62,5 +63,8 @@ class RecommendScheduler:
         return made
 
     def _loop(self) -> None:
-        while not self._stop.wait(self._check_s):
+        # A first round soon after start-up (a fresh instance has nothing yet), then regularly.
+        wait = min(FIRST_ROUND_S, self._check_s)
+        while not self._stop.wait(wait):
             self.run_due()
+            wait = self._check_s

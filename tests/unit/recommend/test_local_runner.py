@@ -44,3 +44,25 @@ def test_the_pool_gives_the_playlists_one_process_gives(
     assert progress[0] == (0, inputs.n_users)
     assert progress[-1] == (inputs.n_users, inputs.n_users)
     assert {p.kind for p in pooled} == set(PlaylistKind)
+
+
+def test_the_scheduler_runs_rounds_on_its_thread_and_stops() -> None:
+    import threading
+
+    from encore.recommend.scheduler import RecommendScheduler
+
+    rounds = threading.Event()
+
+    class Batch:
+        def run(self, runner: object, kinds: object, **options: object) -> object:
+            assert options["due_only"] is True
+            rounds.set()
+            raise RuntimeError("a failing round is logged, and the next one comes")
+
+    scheduler = RecommendScheduler(Batch(), lambda: LocalRunner(1), check_s=0.01)  # type: ignore[arg-type]
+    scheduler.start()
+    assert rounds.wait(5)
+    scheduler.stop()
+    off = RecommendScheduler(Batch(), lambda: LocalRunner(1), check_s=0)  # type: ignore[arg-type]
+    off.start()
+    off.stop()
