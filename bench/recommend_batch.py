@@ -73,7 +73,9 @@ def main() -> None:
     index = indexes.build(model.item_vectors)
     index_s = time.perf_counter() - started
     with tempfile.TemporaryDirectory(prefix="encore-bench-") as scratch:
-        store = ModelStore(Path(scratch), trainer=trainer, indexes=indexes, trainer_name="als")
+        store = ModelStore(
+            Path(scratch), trainers={"als": trainer}, indexes=indexes, trainer_name="als"
+        )
         version = store.publish(model, index, user_ids=inputs.user_ids, track_ids=inputs.track_ids)
         job = PlaylistJob(
             inputs=inputs,
@@ -100,7 +102,7 @@ def main() -> None:
 
             runner = SparkRunner(f"local[{args.workers}]")
             started = time.perf_counter()
-            runner.trainer(trainer).fit(inputs.plays, inputs.item_genre)
+            runner.trainer("als", trainer)[1].fit(inputs.plays, inputs.item_genre)
             spark_train_s = time.perf_counter() - started
             for _ in range(repeats):
                 spark.append(timed_run(runner, job, users, args.partition)[0])

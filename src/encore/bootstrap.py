@@ -44,7 +44,7 @@ from encore.history.service import ListeningService
 from encore.keys import derive_key
 from encore.library.service import LibraryService
 from encore.media import MediaStore
-from encore.recommend.als import AlsTrainer
+from encore.recommend.als import ALS_NAME, AlsTrainer
 from encore.recommend.batch import RecommendBatch
 from encore.recommend.model_store import ModelStore
 from encore.recommend.ports import BatchRunner
@@ -161,11 +161,13 @@ def bootstrap(
     lake = ParquetLake(settings.data_dir / "lake")
     pipeline = ConsumerRunner(events, [HistoryConsumer(uow), LakeConsumer(lake)])
     wrapped = WrappedService(uow=uow, source=LakeYearSource(lake, engine))
+    # The trainer the batch runs use, and what loads each kind of stored model.
+    trainer = AlsTrainer()
     models = ModelStore(
         settings.data_dir / "models",
-        trainer=AlsTrainer(),
+        trainers={ALS_NAME: trainer},
         indexes=FaissIndexBuilder(),
-        trainer_name="als",
+        trainer_name=ALS_NAME,
     )
     generated = SqlGeneratedPlaylists(engine)
     listeners = SqlListeners(engine)
@@ -176,7 +178,7 @@ def bootstrap(
         source=SqlInteractionSource(engine),
         playlists=generated,
         models=models,
-        trainer=AlsTrainer(),
+        trainer=trainer,
         indexes=FaissIndexBuilder(),
         runs=SqlRecommendRuns(engine),
     )

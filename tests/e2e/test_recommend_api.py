@@ -153,8 +153,8 @@ class FailingRunner:
 
     name = "failing"
 
-    def trainer(self, default: Any) -> Any:
-        return default
+    def trainer(self, name: str, default: Any) -> Any:
+        return name, default
 
     def run(
         self, job: PartitionJob, partitions: Sequence[UserPartition], progress: Progress

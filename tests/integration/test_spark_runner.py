@@ -45,10 +45,10 @@ def runner(spark_master: str) -> Iterator[SparkRunner]:
 
 def job_for(tmp_path: Path, inputs: BatchInputs, runner: SparkRunner) -> PlaylistJob:
     trainer = AlsTrainer(factors=8, iterations=3, threads=1)
-    model = runner.trainer(trainer).fit(inputs.plays, inputs.item_genre)
+    model = runner.trainer("als", trainer)[1].fit(inputs.plays, inputs.item_genre)
     assert np.abs(model.item_vectors).sum() > 0
     indexes = FaissIndexBuilder(threads=1)
-    store = ModelStore(tmp_path, trainer=trainer, indexes=indexes, trainer_name="als")
+    store = ModelStore(tmp_path, trainers={"als": trainer}, indexes=indexes, trainer_name="als")
     version = store.publish(
         model,
         indexes.build(model.item_vectors),

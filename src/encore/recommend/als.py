@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 
 FORMAT = "encore-als-1"
+ALS_NAME = "als"  # the name its models go by in the model store
 
 
 def confidence(plays: csr_matrix, alpha: float) -> csr_matrix:

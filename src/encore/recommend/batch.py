@@ -108,9 +108,11 @@ class RecommendBatch:
                 return RunReport(run_id, runner.name, 0, 0, None, 0.0)
             model_dir = None
             model_users = None
+            made_by = self._models.trainer_name
             reused = self._reusable(inputs, started, reuse_model_for)
             if reused is not None:
                 version = reused.version
+                made_by = reused.trainer_name
                 model_dir = self._models.root / version
                 model_users = np.array(
                     [-1 if (n := reused.user(u)) is None else n for u in inputs.user_ids],
@@ -118,10 +120,15 @@ class RecommendBatch:
                 )
                 log.info("reusing model %s", version)
             elif inputs.plays.nnz and inputs.n_items:
-                model = runner.trainer(self._trainer).fit(inputs.plays, inputs.item_genre)
+                made_by, trainer = runner.trainer(made_by, self._trainer)
+                model = trainer.fit(inputs.plays, inputs.item_genre)
                 index = self._indexes.build(model.item_vectors)
                 version = self._models.publish(
-                    model, index, user_ids=inputs.user_ids, track_ids=inputs.track_ids
+                    model,
+                    index,
+                    user_ids=inputs.user_ids,
+                    track_ids=inputs.track_ids,
+                    trainer_name=made_by,
                 )
                 model_dir = self._models.root / version
             else:
@@ -130,7 +137,7 @@ class RecommendBatch:
                 inputs=inputs,
                 kinds=tuple(kinds),
                 now=started,
-                trainer=self._trainer,
+                trainer=self._models.trainer(made_by),
                 indexes=self._indexes,
                 model_dir=model_dir,
                 model_version=version,

@@ -14,7 +14,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +49,7 @@ class ServingModel:
     index: AnnIndex
     user_ids: NDArray[np.str_]
     track_ids: NDArray[np.str_]
+    trainer_name: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_users", {u: i for i, u in enumerate(self.user_ids.tolist())})
@@ -68,15 +69,16 @@ class ModelStore:
         self,
         root: Path,
         *,
-        trainer: ModelTrainer,
+        trainers: Mapping[str, ModelTrainer],
         indexes: AnnIndexBuilder,
         trainer_name: str,
         recheck_s: float = 30.0,
     ) -> None:
         self.root = root
-        self._trainer = trainer
+        # What can load a version, by the trainer name its marker records.
+        self._trainers = dict(trainers)
         self._indexes = indexes
-        self._trainer_name = trainer_name
+        self.trainer_name = trainer_name
         self._recheck_s = recheck_s
         self._lock = threading.Lock()
         self._serving: ServingModel | None = None
@@ -91,8 +93,10 @@ class ModelStore:
         user_ids: Sequence[str],
         track_ids: Sequence[str],
         now: datetime | None = None,
+        trainer_name: str | None = None,
     ) -> str:
-        """Write a complete new version; its name."""
+        """Write a complete new version (made by `trainer_name`, by default the store's);
+        its name."""
         made = now or datetime.now(UTC)
         version = f"{made.astimezone(UTC).strftime(VERSION_TIME)}-{uuid.uuid4().hex[:6]}"
         self.root.mkdir(parents=True, exist_ok=True)
@@ -107,7 +111,7 @@ class ModelStore:
         )
         marker = {
             "version": version,
-            "trainer": self._trainer_name,
+            "trainer": trainer_name or self.trainer_name,
             "created_at": made.isoformat(),
             "users": len(user_ids),
             "tracks": len(track_ids),
@@ -133,18 +137,22 @@ class ModelStore:
     def load(self, version: str) -> ServingModel:
         directory = self.root / version
         marker = json.loads((directory / MARKER).read_text())
-        if marker.get("trainer") != self._trainer_name:
-            raise ValueError(
-                f"model {version} was made by {marker.get('trainer')!r}, not {self._trainer_name!r}"
-            )
+        made_by = marker.get("trainer")
+        if made_by not in self._trainers:
+            raise ValueError(f"model {version} was made by {made_by!r}, which nothing here loads")
         ids = np.load(directory / IDS_FILE)
         return ServingModel(
             version=version,
-            model=self._trainer.load(directory),
+            model=self._trainers[made_by].load(directory),
             index=self._indexes.load(directory / INDEX_FILE),
             user_ids=ids["user_ids"],
             track_ids=ids["track_ids"],
+            trainer_name=made_by,
         )
+
+    def trainer(self, name: str) -> ModelTrainer:
+        """What loads the versions `name` made."""
+        return self._trainers[name]
 
     def current(self) -> ServingModel | None:
         """The newest complete version that loads (None before the first): rechecked every

@@ -104,8 +104,9 @@ class BatchRunner(Protocol):
 
     name: str
 
-    def trainer(self, default: ModelTrainer) -> ModelTrainer:
-        """The trainer this engine trains with (`default` unless it has its own)."""
+    def trainer(self, name: str, default: ModelTrainer) -> tuple[str, ModelTrainer]:
+        """The trainer this engine trains with, and its name: `default` (named `name`) unless
+        the engine has its own."""
         ...
 
     def run(

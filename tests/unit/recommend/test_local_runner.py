@@ -20,7 +20,7 @@ def test_the_pool_gives_the_playlists_one_process_gives(
     tmp_path: Path, inputs: BatchInputs, als: AlsModel
 ) -> None:
     trainer, indexes = AlsTrainer(), FaissIndexBuilder(threads=1)
-    store = ModelStore(tmp_path, trainer=trainer, indexes=indexes, trainer_name="als")
+    store = ModelStore(tmp_path, trainers={"als": trainer}, indexes=indexes, trainer_name="als")
     version = store.publish(
         als, indexes.build(als.item_vectors), user_ids=inputs.user_ids, track_ids=inputs.track_ids
     )

@@ -15,7 +15,10 @@ from encore.recommend.model_store import INDEX_FILE, MARKER, ModelStore
 
 def store(root: Path) -> ModelStore:
     return ModelStore(
-        root, trainer=AlsTrainer(), indexes=FaissIndexBuilder(threads=1), trainer_name="als"
+        root,
+        trainers={"als": AlsTrainer()},
+        indexes=FaissIndexBuilder(threads=1),
+        trainer_name="als",
     )
 
 
@@ -83,13 +86,13 @@ def test_with_no_loadable_model_serving_has_none_and_says_so(
     assert "popularity" in caplog.text
 
 
-def test_a_model_of_another_trainer_is_not_loaded(
+def test_a_model_nothing_here_loads_is_passed_over(
     tmp_path: Path, als: AlsModel, inputs: BatchInputs
 ) -> None:
     publish(store(tmp_path / "models"), als, inputs)
     other = ModelStore(
         tmp_path / "models",
-        trainer=AlsTrainer(),
+        trainers={"hybrid": AlsTrainer()},
         indexes=FaissIndexBuilder(threads=1),
         trainer_name="hybrid",
     )

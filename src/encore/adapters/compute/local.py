@@ -42,8 +42,8 @@ class LocalRunner:
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1
 
-    def trainer(self, default: ModelTrainer) -> ModelTrainer:
-        return default
+    def trainer(self, name: str, default: ModelTrainer) -> tuple[str, ModelTrainer]:
+        return name, default
 
     def run(
         self, job: PartitionJob, partitions: Sequence[UserPartition], progress: Progress

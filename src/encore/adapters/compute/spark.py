@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import coo_matrix, csr_matrix
 
-from encore.recommend.als import AlsModel, AlsTrainer, confidence
+from encore.recommend.als import ALS_NAME, AlsModel, AlsTrainer, confidence
 from encore.recommend.domain import GeneratedPlaylist, UserPartition
 from encore.recommend.ports import ModelTrainer, PartitionJob, Progress
 
@@ -127,9 +127,10 @@ class SparkRunner:
     def __init__(self, master: str | None = None) -> None:
         self.master = master or os.environ.get("ENCORE_SPARK_MASTER", "local[*]")
 
-    def trainer(self, default: ModelTrainer) -> ModelTrainer:
+    def trainer(self, name: str, default: ModelTrainer) -> tuple[str, ModelTrainer]:
+        # Spark ALS's factors are an `AlsModel`: saved as the local ALS saves, loaded by it.
         like = default if isinstance(default, AlsTrainer) else AlsTrainer()
-        return SparkAlsTrainer(self.master, like)
+        return ALS_NAME, SparkAlsTrainer(self.master, like)
 
     def run(
         self,
