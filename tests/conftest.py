@@ -88,3 +88,17 @@ def engine(request: pytest.FixtureRequest) -> Engine:
 @pytest.fixture
 def uow(engine: Engine) -> SqlUnitOfWorkFactory:
     return SqlUnitOfWorkFactory(engine)
+
+
+@pytest.fixture(scope="session")
+def spark_master() -> str:
+    """Spark in this process's `local[2]` for the `spark` tests; skips (or fails under CI)
+    without pyspark or a Java runtime."""
+    import importlib.util
+    import shutil
+
+    if importlib.util.find_spec("pyspark") is None:
+        servers.require_server("Spark", "pyspark is not installed (the `spark` extra)")
+    if shutil.which("java") is None:
+        servers.require_server("Spark", "no Java runtime on PATH")
+    return "local[2]"

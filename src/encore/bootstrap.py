@@ -19,14 +19,22 @@ from encore.accounts.tokens import AccessTokens
 from encore.adapters.audio.live import FfmpegLiveAudio
 from encore.adapters.cache.memory import MemoryCache
 from encore.adapters.cdn_health import OriginHealthChecker
+from encore.adapters.compute.local import LocalRunner
 from encore.adapters.events.sqlite_log import SqliteEventLog
 from encore.adapters.keyfile import load_or_create_secret
 from encore.adapters.lake.parquet import ParquetLake
 from encore.adapters.lake.wrapped import LakeYearSource
 from encore.adapters.media.cover_scaler import FfmpegCoverScaler
 from encore.adapters.media.local import LocalMediaStore
+from encore.adapters.recommend.faiss_index import FaissIndexBuilder
 from encore.adapters.sql import migrate
 from encore.adapters.sql.engine import make_engine
+from encore.adapters.sql.recommend import (
+    SqlGeneratedPlaylists,
+    SqlInteractionSource,
+    SqlListeners,
+    SqlRecommendRuns,
+)
 from encore.adapters.sql.search_source import SqlDocumentSource
 from encore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from encore.catalog.documents import RenderedDocuments
@@ -39,6 +47,13 @@ from encore.history.service import ListeningService
 from encore.keys import derive_key
 from encore.library.service import LibraryService
 from encore.media import MediaStore
+from encore.recommend.als import ALS_NAME, AlsTrainer
+from encore.recommend.batch import RecommendBatch
+from encore.recommend.model_store import ModelStore
+from encore.recommend.ports import BatchRunner
+from encore.recommend.radio import RadioService
+from encore.recommend.scheduler import RecommendScheduler
+from encore.recommend.service import RecommendService
 from encore.search.ports import SearchIndex
 from encore.search.service import SearchService
 from encore.streaming.cdn import OriginSelector
@@ -85,10 +100,16 @@ class Services:
     subsonic_credentials: SubsonicCredentials
     subsonic_live: LiveAudio
     subsonic_covers: CoverScaler
+    recommend: RecommendService
+    radio: RadioService
+    models: ModelStore
+    recommend_batch: RecommendBatch
+    recommend_scheduler: RecommendScheduler
     # Named probes for /healthz; each raises when its part is unwell.
     health_checks: dict[str, Callable[[], None]] = field(default_factory=dict)
 
     def close(self) -> None:
+        self.recommend_scheduler.stop()
         self.pipeline.stop()
         self.events.close()
         self.search_index.close()
@@ -152,6 +173,27 @@ def bootstrap(
     lake = ParquetLake(settings.data_dir / "lake")
     pipeline = ConsumerRunner(events, [HistoryConsumer(uow), LakeConsumer(lake)])
     wrapped = WrappedService(uow=uow, source=LakeYearSource(lake, engine))
+    # The trainer the batch runs use, and what loads each kind of stored model.
+    trainer = AlsTrainer()
+    models = ModelStore(
+        settings.data_dir / "models",
+        trainers={ALS_NAME: trainer},
+        indexes=FaissIndexBuilder(),
+        trainer_name=ALS_NAME,
+    )
+    generated = SqlGeneratedPlaylists(engine)
+    listeners = SqlListeners(engine)
+    recommend = RecommendService(playlists=generated, listeners=listeners)
+    radio = RadioService(models=models.current, listeners=listeners, cache=counters)
+    listening.on_recorded(radio.events_recorded)
+    recommend_batch = RecommendBatch(
+        source=SqlInteractionSource(engine),
+        playlists=generated,
+        models=models,
+        trainer=trainer,
+        indexes=FaissIndexBuilder(),
+        runs=SqlRecommendRuns(engine),
+    )
 
     subsonic, subsonic_credentials = _subsonic(
         engine, master, counters, accounts, catalog, library, listening, search, streams
@@ -191,6 +233,15 @@ def bootstrap(
         subsonic_credentials=subsonic_credentials,
         subsonic_live=FfmpegLiveAudio(),
         subsonic_covers=FfmpegCoverScaler(),
+        recommend=recommend,
+        radio=radio,
+        models=models,
+        recommend_batch=recommend_batch,
+        recommend_scheduler=RecommendScheduler(
+            recommend_batch,
+            lambda: batch_runner(settings),
+            check_s=settings.recommend_check_s,
+        ),
         health_checks={"database": database, "search": search_health},
     )
 
@@ -249,6 +300,15 @@ def _subsonic(
         track_details=tracks,
     )
     return facade, credentials
+
+
+def batch_runner(settings: Settings, name: str | None = None) -> BatchRunner:
+    """The runner for personalization's batch runs: the settings' choice unless named."""
+    if (name or settings.recommend_runner) == "local":
+        return LocalRunner(settings.recommend_workers)
+    from encore.adapters.compute.spark import SparkRunner
+
+    return SparkRunner()
 
 
 def _search_index(settings: Settings) -> SearchIndex:

@@ -25,6 +25,8 @@ edge_app = typer.Typer(help="The audio edge: signed URLs for nginx or a CDN.", n
 app.add_typer(edge_app, name="edge")
 search_app = typer.Typer(help="The search index.", no_args_is_help=True)
 app.add_typer(search_app, name="search")
+recommend_app = typer.Typer(help="Personalization's batch runs.", no_args_is_help=True)
+app.add_typer(recommend_app, name="recommend")
 
 err = Console(stderr=True)
 out = Console()
@@ -301,6 +303,51 @@ def search_reindex(data: DataDir = None) -> None:
             )
         )
     out.print(f"Indexed {written} documents in {time.perf_counter() - started:.1f} s")
+
+
+@recommend_app.command("run")
+def recommend_run(
+    runner: Annotated[
+        str, typer.Option(help="Where the per-user step runs: local (process pool) or spark.")
+    ] = "local",
+    kind: Annotated[
+        list[str] | None,
+        typer.Option(help="discover_weekly, daily_mix or release_radar (repeatable; default all)."),
+    ] = None,
+    due_only: Annotated[
+        bool, typer.Option(help="Only listeners whose Monday (or day) has come.")
+    ] = False,
+    data: DataDir = None,
+) -> None:
+    """Train a model on the listening history and make every listener's personalized
+    playlists; the previous ones stay for anyone the run does not reach."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from encore.bootstrap import batch_runner
+    from encore.recommend.domain import PlaylistKind
+
+    if runner not in ("local", "spark"):
+        raise typer.BadParameter("runner is local or spark", param_hint="--runner")
+    names = [k.value for k in PlaylistKind]
+    bad = [k for k in kind or [] if k not in names]
+    if bad:
+        raise typer.BadParameter(f"unknown kind {bad[0]!r}; one of {', '.join(names)}")
+    kinds = [PlaylistKind(k) for k in kind] if kind else list(PlaylistKind)
+    columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with _services(data) as services, Progress(*columns, console=err) as bar:
+        task = bar.add_task("listeners")
+        report = _domain(
+            lambda: services.recommend_batch.run(
+                batch_runner(services.settings, runner),
+                kinds,
+                lambda done, total: bar.update(task, completed=done, total=total),
+                due_only=due_only,
+            )
+        )
+    out.print(
+        f"{report.playlists} playlists for {report.users} listeners in {report.seconds:.1f} s "
+        f"({report.runner} runner, model {report.model_version or 'none: popularity'})"
+    )
 
 
 @edge_app.command("keys")

@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     # Subsonic clients may sign in with a password (`p`) or a token (`t` + `s`) as well as an
     # OpenSubsonic API key; false leaves API keys alone (errors 41 and 42 for the others).
     subsonic_password_auth: bool = True
+    # Personalization's batch runs inside `encore serve`: how often it looks for listeners
+    # whose Monday (or, for Daily Mix, midnight) has come; 0 turns the scheduler off.
+    recommend_check_s: float = Field(default=3600.0, ge=0)
+    recommend_runner: Literal["local", "spark"] = "local"
+    # Worker processes of the local runner (default: one per core).
+    recommend_workers: int | None = Field(default=None, ge=1, le=256)
 
     @field_validator("stream_signing_keys", mode="before")
     @classmethod

@@ -22,6 +22,8 @@ def make_services(tmp_path: Path) -> Iterator[Callable[..., Services]]:
     made: list[Services] = []
 
     def make(**settings: Any) -> Services:
+        # Batch runs happen when a test makes them, not on the in-server schedule.
+        settings.setdefault("recommend_check_s", 0)
         services = bootstrap(
             load_settings(data_dir=tmp_path / f"instance-{len(made)}", **settings),
             passwords=FAST_PASSWORDS,

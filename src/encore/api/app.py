@@ -21,6 +21,7 @@ from encore.bootstrap import Services
 from encore.catalog.routes import router as catalog_router
 from encore.history.routes import router as player_router
 from encore.library.routes import router as library_router
+from encore.recommend.routes import router as recommend_router
 from encore.search.routes import router as search_router
 from encore.streaming.edge import AudioEdge, AudioEdgeMount
 from encore.streaming.routes import router as streaming_router
@@ -50,6 +51,7 @@ def create_app(services: Services) -> FastAPI:
         services.origin_health.start()
         if services.settings.run_consumers:
             services.pipeline.start()
+        services.recommend_scheduler.start()
         # What start-up built (modules, schemas, the app) lives as long as the process. Frozen,
         # the collector stops walking it: a full collection over it takes some 50 ms, a pause
         # that every request in flight would wait through, several times a minute under load.
@@ -57,6 +59,7 @@ def create_app(services: Services) -> FastAPI:
         gc.freeze()
         yield
         gc.unfreeze()
+        services.recommend_scheduler.stop()
         services.pipeline.stop()
         services.origin_health.stop()
         services.close()
@@ -79,6 +82,8 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(streaming_router)
     app.include_router(search_router)
     app.include_router(accounts_router)
+    # Ahead of the library's /playlists/{id}: /playlists/discover-weekly is its own route.
+    app.include_router(recommend_router)
     app.include_router(library_router)
     app.include_router(player_router)
     app.include_router(wrapped_router)

@@ -8,6 +8,7 @@ scoped to the listener, so a batch sent again (an offline player retrying) chang
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -29,6 +30,7 @@ from encore.history.model import (
 from encore.history.ports import HistoryUnitOfWork
 from encore.unit_of_work import UnitOfWorkFactory
 
+log = logging.getLogger(__name__)
 TOPIC = "listens"
 MAX_BATCH = 1_000
 CLOCK_SKEW = timedelta(minutes=5)  # how far ahead of ours a player's clock may run
@@ -78,6 +80,12 @@ class ListeningService:
         self._clock = clock
         self._durations: dict[str, int] = {}
         self._listeners: dict[str, _Listener] = {}
+        self._on_recorded: list[Callable[[str, Sequence[Mapping[str, Any]]], None]] = []
+
+    def on_recorded(self, callback: Callable[[str, Sequence[Mapping[str, Any]]], None]) -> None:
+        """Call `callback(user_id, payloads)` with each batch's accepted events once they are
+        logged: for what reacts within a session (radio hears skips), ahead of the consumers."""
+        self._on_recorded.append(callback)
 
     def record(self, *, user_id: str, events: Sequence[PlayerEvent]) -> list[EventStatus]:
         if len(events) > MAX_BATCH:
@@ -104,6 +112,12 @@ class ListeningService:
             if status.status in (Verdict.ACCEPTED, Verdict.CLAMPED):
                 accepted.append(_payload(event, user_id, listener.country, played, received))
         self._events.publish_durably(TOPIC, accepted)
+        for callback in self._on_recorded:
+            try:
+                callback(user_id, accepted)
+            except Exception:
+                # The events are logged already: a listener's failure must not fail the batch.
+                log.exception("a listener of recorded events failed")
         return statuses
 
     def _listener(self, user_id: str) -> "_Listener":

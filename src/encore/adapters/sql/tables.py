@@ -86,6 +86,9 @@ users = Table(
     Column("plan", String(16), nullable=False, server_default="free"),
     Column("is_admin", Boolean, nullable=False, server_default=text("false")),
     _created_at(),
+    # An IANA zone ('Europe/Stockholm') for what is local to the listener (Discover Weekly's
+    # Monday); NULL: the first zone of their country.
+    Column("time_zone", String(64), nullable=True),
     CheckConstraint(f"plan IN ({PLANS})", name="plan"),
 )
 
@@ -461,4 +464,43 @@ ratings = Table(
     Column("rated_at", UtcDateTime(), nullable=False),
     CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
     CheckConstraint("target_type IN ('track', 'album', 'artist')", name="target_type"),
+)
+
+# --- personalization ----------------------------------------------------------------------------
+
+# Encore's own playlists (owner_id NULL, kind 'discover_weekly', ...), each made for one listener.
+generated_playlists = Table(
+    "generated_playlists",
+    metadata,
+    Column("playlist_id", ID, ForeignKey("playlists.id", ondelete="CASCADE"), primary_key=True),
+    Column("made_for", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    # Daily Mix 1..6 in order; 0 for the kinds that come one at a time.
+    Column("slot", Integer, nullable=False, server_default="0"),
+    # 'model', or 'popularity' (too little history, or no model yet).
+    Column("source", String(16), nullable=False),
+    # The listener's local Monday (or midnight, for daily kinds) that the playlist serves from.
+    Column("period_start", UtcDateTime(), nullable=False),
+    Column("generated_at", UtcDateTime(), nullable=False),
+    Column("model_version", String(64), nullable=True),
+    Index("ix_generated_playlists_made_for_kind", "made_for", "kind"),
+    CheckConstraint("source IN ('model', 'popularity')", name="source"),
+)
+
+# Each batch run of the recommenders, for the scheduler and for operators.
+recommend_runs = Table(
+    "recommend_runs",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("runner", String(16), nullable=False),
+    Column("kinds", String(100), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime(), nullable=True),
+    Column("model_version", String(64), nullable=True),
+    Column("users", Integer, nullable=False, server_default="0"),
+    Column("playlists", Integer, nullable=False, server_default="0"),
+    Column("error", Text, nullable=True),
+    Index("ix_recommend_runs_started_at", "started_at"),
+    CheckConstraint("status IN ('running', 'complete', 'failed')", name="status"),
 )

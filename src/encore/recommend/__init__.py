@@ -1,0 +1,1 @@
+"""Personalization: taste models, Discover Weekly, Daily Mix, Release Radar and radio."""

@@ -1,0 +1,75 @@
+"""What the per-user steps share within one batch run: inputs, model, index, and the tracks
+each listener has to be spared (played lately, or liked)."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.sparse import csr_matrix
+
+from encore.recommend.domain import BatchInputs
+from encore.recommend.ports import AnnIndex, TasteModel
+
+
+@dataclass
+class Generation:
+    inputs: BatchInputs
+    model: TasteModel | None
+    index: AnnIndex | None
+    # Per input user, the model's user number (-1: absent from training, folded in).
+    model_users: NDArray[np.int64]
+    now: datetime
+    model_version: str | None = None
+    excluded: csr_matrix = field(init=False)
+    track_ids: NDArray[np.object_] = field(init=False)
+
+    def __post_init__(self) -> None:
+        spared = (self.inputs.recent + self.inputs.liked).tocsr()
+        spared.sum_duplicates()
+        spared.sort_indices()
+        self.excluded = spared
+        self.track_ids = np.asarray(self.inputs.track_ids, dtype=object)
+
+    def history(self, user: int) -> csr_matrix:
+        """The user's 1 x tracks row of play counts, cut straight from the matrix's arrays
+        (scipy's row indexing costs several times as much, for every user)."""
+        plays = self.inputs.plays
+        start, end = plays.indptr[user], plays.indptr[user + 1]
+        return csr_matrix(
+            (plays.data[start:end], plays.indices[start:end], np.array([0, end - start])),
+            shape=(1, plays.shape[1]),
+        )
+
+    def tastes(self, users: NDArray[np.int64]) -> NDArray[np.float32]:
+        """Taste vectors of users (the model must be there)."""
+        assert self.model is not None
+        vectors = self.model.user_vectors
+        found = np.empty((len(users), vectors.shape[1]), dtype=np.float32)
+        numbers = self.model_users[users]
+        known = numbers >= 0
+        found[known] = vectors[numbers[known]]
+        for row in np.flatnonzero(~known).tolist():
+            found[row] = self.model.fold_in(self.history(int(users[row])))
+        return found
+
+    def spared_mask(self, users: NDArray[np.int64], items: NDArray[np.int64]) -> NDArray[np.bool_]:
+        """For a users x k array of track numbers, True where the track is spared for that user
+        (or is padding, -1)."""
+        rows = self.excluded[users]
+        n = self.inputs.n_items
+        owners = np.repeat(np.arange(len(users), dtype=np.int64), np.diff(rows.indptr))
+        # Rows in order, indices sorted within each: the keys come sorted, so a binary search
+        # finds each candidate (np.isin would sort them all again, for every partition).
+        spared_keys = owners * n + rows.indices.astype(np.int64)
+        keys = np.arange(len(users), dtype=np.int64)[:, None] * n + items
+        if len(spared_keys) == 0:
+            return items < 0
+        at = np.minimum(np.searchsorted(spared_keys, keys), len(spared_keys) - 1)
+        mask: NDArray[np.bool_] = (spared_keys[at] == keys) | (items < 0)
+        return mask
+
+    def spared_for(self, user: int) -> NDArray[np.int32]:
+        start, end = self.excluded.indptr[user], self.excluded.indptr[user + 1]
+        found: NDArray[np.int32] = self.excluded.indices[start:end]
+        return found
