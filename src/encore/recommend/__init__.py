@@ -1,0 +1,1 @@
+"""Personalization: taste models, playlists and radio built from listening history."""
