@@ -17,7 +17,9 @@ def checked_genres(item_genres: NDArray[np.int64] | None, n_items: int) -> NDArr
         return np.full(n_items, -1, dtype=np.int64)
     genres = np.asarray(item_genres)
     if genres.shape != (n_items,):
-        raise InvalidInput(f"item_genres must have one entry per item ({n_items}), not {genres.shape}")
+        raise InvalidInput(
+            f"item_genres must have one entry per item ({n_items}), not shape {genres.shape}"
+        )
     if genres.size and not np.issubdtype(genres.dtype, np.integer):
         raise InvalidInput("item_genres must hold integer genre indices")
     if genres.size and genres.min() < -1:

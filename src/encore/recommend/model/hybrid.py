@@ -48,7 +48,8 @@ class HybridTasteModel:
         self._debias = np.power(1.0 + listeners, -params.als_popularity).astype(np.float32)
         norms = np.linalg.norm(item_vectors, axis=1) if n_items else np.zeros(0)
         self._largest_item_norm = float(norms.max(initial=0.0))
-        self._popularity = (np.log1p(listeners) / max(float(np.log1p(listeners).max(initial=0)), 1.0)).astype(
+        log_listeners = np.log1p(listeners)
+        self._popularity = (log_listeners / max(float(log_listeners.max(initial=0)), 1.0)).astype(
             np.float32
         )
 
@@ -64,7 +65,9 @@ class HybridTasteModel:
     def n_items(self) -> int:
         return int(self._items.shape[0])
 
-    def score(self, user: int, history: csr_matrix, items: NDArray[np.int64]) -> NDArray[np.float32]:
+    def score(
+        self, user: int, history: csr_matrix, items: NDArray[np.int64]
+    ) -> NDArray[np.float32]:
         """Final ranking score of `items` for `user` (higher is better).
 
         A `user` outside the trained range is folded in from `history`. A listener with neither
@@ -74,10 +77,8 @@ class HybridTasteModel:
         confidence = log_confidence(checked_plays(history, columns=self.n_items))
         if confidence.shape[0] != 1:
             raise InvalidInput("history must be a single 1 x n_items row")
-        if 0 <= user < self._users.shape[0]:
-            taste = self._users[user]
-        else:
-            taste = self._fold_in(confidence)
+        trained = 0 <= user < self._users.shape[0]
+        taste = self._users[user] if trained else self._fold_in(confidence)
         taste_norm = float(np.linalg.norm(taste))
         if confidence.nnz == 0 and taste_norm == 0.0:
             return self._popularity[wanted].copy()
@@ -136,9 +137,8 @@ class HybridTasteModel:
                 listeners = vectors["listeners"].astype(np.float32)
             with np.load(Path(directory) / GRAPH, allow_pickle=False) as parts:
                 shape = tuple(int(side) for side in parts["shape"])
-                graph = csr_matrix(
-                    (parts["data"], parts["indices"], parts["indptr"]), shape=shape, dtype=np.float32
-                )
+                arrays = (parts["data"], parts["indices"], parts["indptr"])
+                graph = csr_matrix(arrays, shape=shape, dtype=np.float32)
             model = cls(params, users, items, graph, listeners)
         except (KeyError, ValueError, TypeError, OSError, InvalidInput) as error:
             raise BrokenModel(f"{directory} holds an unreadable model: {error}") from error
@@ -154,7 +154,9 @@ class HybridTasteModel:
             alpha=self.params.confidence,
         )[0]
 
-    def _graph_scores(self, confidence: csr_matrix, items: NDArray[np.int64]) -> NDArray[np.float32]:
+    def _graph_scores(
+        self, confidence: csr_matrix, items: NDArray[np.int64]
+    ) -> NDArray[np.float32]:
         """The history's walk scores for `items`, scaled by the row's best (any item asked)."""
         walk = csr_matrix(confidence @ self._graph)
         if walk.nnz == 0:

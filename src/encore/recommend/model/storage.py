@@ -34,7 +34,7 @@ def write_atomically(
     checksums), then rename the whole into `directory` (which must be absent or empty)."""
     directory = Path(directory)
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
-        raise BrokenModel(f"{directory} already exists and is not empty; models are never overwritten")
+        raise BrokenModel(f"{directory} exists and is not empty; a model is never overwritten")
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
     try:
