@@ -147,12 +147,14 @@ class HybridTasteModel:
         return model
 
     def _fold_in(self, confidence: csr_matrix) -> NDArray[np.float32]:
-        return solve_users(
+        vectors = solve_users(
             confidence,
             self._items,
             regularization=self.params.regularization,
             alpha=self.params.confidence,
-        )[0]
+        )
+        taste: NDArray[np.float32] = vectors[0]
+        return taste
 
     def _graph_scores(
         self, confidence: csr_matrix, items: NDArray[np.int64]
