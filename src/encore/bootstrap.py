@@ -28,6 +28,7 @@ from encore.adapters.media.cover_scaler import FfmpegCoverScaler
 from encore.adapters.media.local import LocalMediaStore
 from encore.adapters.recommend.faiss_index import FaissIndexBuilder
 from encore.adapters.sql import migrate
+from encore.adapters.sql.browsing import SqlSimilarTracks
 from encore.adapters.sql.engine import make_engine
 from encore.adapters.sql.recommend import (
     SqlGeneratedPlaylists,
@@ -54,6 +55,7 @@ from encore.recommend.ports import BatchRunner
 from encore.recommend.radio import RadioService
 from encore.recommend.scheduler import RecommendScheduler
 from encore.recommend.service import RecommendService
+from encore.recommend.similar import SimilarByTaste
 from encore.search.ports import SearchIndex
 from encore.search.service import SearchService
 from encore.streaming.cdn import OriginSelector
@@ -61,7 +63,7 @@ from encore.streaming.service import StreamService
 from encore.streaming.signing import UrlSigner
 from encore.subsonic.credentials import SubsonicCredentials
 from encore.subsonic.facade import Subsonic
-from encore.subsonic.ports import CoverScaler, LiveAudio
+from encore.subsonic.ports import CoverScaler, LiveAudio, SimilarTracks
 from encore.subsonic.remembered import RememberedBrowsing, RememberedTracks
 from encore.subsonic.sealing import SecretBox
 from encore.wrapped.service import WrappedService
@@ -196,7 +198,18 @@ def bootstrap(
     )
 
     subsonic, subsonic_credentials = _subsonic(
-        engine, master, counters, accounts, catalog, library, listening, search, streams
+        engine,
+        master,
+        counters,
+        accounts,
+        catalog,
+        library,
+        listening,
+        search,
+        streams,
+        similar=SimilarByTaste(
+            models=models.current, listeners=listeners, fallback=SqlSimilarTracks(engine)
+        ),
     )
 
     def database() -> None:
@@ -270,9 +283,11 @@ def _subsonic(
     listening: ListeningService,
     search: SearchService,
     streams: StreamService,
+    *,
+    similar: SimilarTracks,
 ) -> tuple[Subsonic, SubsonicCredentials]:
     """The Subsonic facade over the services, and its credentials (sealed under their own key)."""
-    from encore.adapters.sql.browsing import SqlBrowsing, SqlSimilarTracks
+    from encore.adapters.sql.browsing import SqlBrowsing
     from encore.adapters.sql.subsonic_marks import SqlCredentialStore, SqlMarks
 
     credentials = SubsonicCredentials(
@@ -294,8 +309,7 @@ def _subsonic(
         streams=streams,
         browsing=browsing,
         marks=SqlMarks(engine),
-        # The recommender (issue 7) is to replace this stand-in behind the same port.
-        similar=SqlSimilarTracks(engine),
+        similar=similar,
         server_version=__version__,
         track_details=tracks,
     )

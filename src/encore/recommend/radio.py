@@ -133,14 +133,14 @@ class RadioService:
         self, serving: ServingModel, state: dict[str, Any], avoid: set[str], limit: int
     ) -> list[str]:
         vectors = serving.model.item_vectors
-        seeds = _numbers(serving, state["seeds"])
+        seeds = track_numbers(serving, state["seeds"])
         if len(seeds) == 0:
             return []
-        query = _unit(_unit(vectors[seeds]).mean(axis=0))
-        skipped = _numbers(serving, state["skipped"])
-        skipped_unit = _unit(vectors[skipped]) if len(skipped) else None
+        query = unit_rows(unit_rows(vectors[seeds]).mean(axis=0))
+        skipped = track_numbers(serving, state["skipped"])
+        skipped_unit = unit_rows(vectors[skipped]) if len(skipped) else None
         if skipped_unit is not None:
-            query = _unit(query - SKIP_PUSH * skipped_unit.mean(axis=0))
+            query = unit_rows(query - SKIP_PUSH * skipped_unit.mean(axis=0))
         k = min(len(avoid) + 20 * limit, len(serving.track_ids))
         _, found = serving.index.search(query[None, :].astype(np.float32), k)
         candidates = found[0][found[0] >= 0]
@@ -150,7 +150,7 @@ class RadioService:
         if len(candidates) == 0:
             return []
         ids = serving.track_ids[candidates].tolist()
-        unit = _unit(vectors[candidates])
+        unit = unit_rows(vectors[candidates])
         scores = unit @ query
         if skipped_unit is not None:
             scores -= SKIP_PENALTY * np.maximum(0.0, unit @ skipped_unit.T).max(axis=1)
@@ -206,12 +206,12 @@ def _key(station_id: str) -> str:
     return f"radio:{station_id}"
 
 
-def _numbers(serving: ServingModel, track_ids: Sequence[str]) -> NDArray[np.int64]:
+def track_numbers(serving: ServingModel, track_ids: Sequence[str]) -> NDArray[np.int64]:
     found = [n for t in track_ids if (n := serving.track(t)) is not None]
     return np.asarray(found, dtype=np.int64)
 
 
-def _unit(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
+def unit_rows(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
     unit: NDArray[np.float32] = (vectors / np.maximum(norms, 1e-9)).astype(np.float32)
     return unit
