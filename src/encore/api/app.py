@@ -14,6 +14,7 @@ from starlette.types import ASGIApp
 
 from encore import __version__
 from encore.accounts.routes import router as accounts_router
+from encore.admin.routes import router as admin_router
 from encore.api import problems
 from encore.api.fast_path import DocumentFastPath, EventsFastPath, StreamFastPath
 from encore.api.middleware import BodySizeLimit, Metrics
@@ -24,6 +25,7 @@ from encore.library.routes import router as library_router
 from encore.search.routes import router as search_router
 from encore.streaming.edge import AudioEdge, AudioEdgeMount
 from encore.streaming.routes import router as streaming_router
+from encore.web.mount import mount_player
 from encore.wrapped.routes import router as wrapped_router
 
 log = logging.getLogger(__name__)
@@ -80,6 +82,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(library_router)
     app.include_router(player_router)
     app.include_router(wrapped_router)
+    app.include_router(admin_router)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> Response:
@@ -93,6 +96,9 @@ def create_app(services: Services) -> FastAPI:
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
     async def metrics(_: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    # Last: the player's page and files, after every API route.
+    mount_player(app)
 
     # The events fast path reads a body, so it sits inside the body limit, in the framework's
     # stack; the others answer GETs and run ahead of it (see EncoreApp).
