@@ -28,6 +28,7 @@ from encore.catalog.model import ExternalKind, Track
 from encore.catalog.service import CatalogChange
 from encore.demo import catalog, covers, listeners, music, recording
 from encore.demo.accounts import DEMO_USERS, Credentials, demo_users, synthetic_listeners
+from encore.demo.library import build_libraries
 from encore.demo.repertoire import PieceSpec, all_pieces
 from encore.history.model import Listen
 from encore.import_progress import FeedProgressBar, ImportProgressBar
@@ -133,14 +134,16 @@ class Demo:
         piece_ids = self._pieces(pieces, options.jobs)
         catalog_ids = self._catalog(options.catalog_size)
         self._license(pieces, piece_ids, catalog_ids)
+        accounts = demo_users(self._services, self._credentials)
         people = [
             _Person(listeners.Listener(demo.key, user.id, user.country), demo.genres, keen=True)
-            for demo, user in demo_users(self._services, self._credentials)
+            for demo, user in accounts
         ]
         people += map(
             _Person, synthetic_listeners(self._services, options.listeners, self._clock())
         )
         added = self._history(people, catalog_ids, piece_ids, options.weeks)
+        build_libraries(self._services, accounts, pieces, piece_ids)
         merged = options if built is None else _larger(options, built)
         state = {"options": asdict(merged), "built_at": self._clock().isoformat()}
         (self._dir / "ready.json").write_text(json.dumps(state, indent=2), encoding="utf-8")

@@ -126,7 +126,7 @@ function page(app, playlist, offline, reload) {
   if (owner && !offline) {
     actions.append(
       h("button", { type: "button", onclick: () => { const name = prompt("New name", playlist.name); if (name && name.trim()) write("PATCH", `/api/v1/playlists/${playlist.id}`, { name: name.trim() }, "Renamed"); } }, "Rename"),
-      h("button", { type: "button", "aria-pressed": String(playlist.collaborative), onclick: () => write("PATCH", `/api/v1/playlists/${playlist.id}`, { collaborative: !playlist.collaborative }, playlist.collaborative ? "No longer collaborative" : "Now collaborative") }, playlist.collaborative ? "Collaborative: on" : "Make collaborative"),
+      h("button", { type: "button", "aria-pressed": String(playlist.collaborative), onclick: () => write("PATCH", `/api/v1/playlists/${playlist.id}`, playlist.collaborative ? { collaborative: false } : { collaborative: true, public: false }, playlist.collaborative ? "No longer collaborative" : "Now collaborative") }, playlist.collaborative ? "Collaborative: on" : "Make collaborative"),
       h("button", { type: "button", class: "danger", onclick: async () => { if (!confirm(`Delete "${playlist.name}"?`)) return; try { await api(`/api/v1/playlists/${playlist.id}`, { method: "DELETE" }); ownPlaylists(true); location.hash = "#/library"; } catch (error) { toast(error.message, "error"); } } }, "Delete"),
     );
   } else if (!owner && !offline) {
