@@ -169,7 +169,9 @@ def test_plays_made_offline_are_synced_when_back_online(page: Any, api: Api) -> 
     page.goto(page.url.split("#")[0] + f"#/playlist/{playlist['id']}")
     page.click(".offline-button")
     page.wait_for_selector(".offline-status[data-state='saved']", timeout=30_000)
-    page.evaluate("window.encore.player.audio.pause()")
+    # The play under way ends here, online, so that only the plays below are made offline.
+    page.evaluate("window.encore.player.audio.pause(); window.encore.player.closePlay('skipped')")
+    page.wait_for_selector("#banner[data-pending='0']", state="attached")
     since = datetime.now(UTC)
     page.context.set_offline(True)
     try:
@@ -181,7 +183,8 @@ def test_plays_made_offline_are_synced_when_back_online(page: Any, api: Api) -> 
         _advances(page)
         page.click("#next")  # two plays closed by a skip
         _advances(page)
-        page.wait_for_selector("#banner[data-pending='2']")
+        # Three starts and the two skips that closed two plays wait in IndexedDB.
+        page.wait_for_selector("#banner[data-pending='5']")
         assert api.plays_since(since) == 0
     finally:
         page.context.set_offline(False)

@@ -28,7 +28,9 @@ function discoverWeekly(app) {
   return loading(
     () =>
       api("/api/v1/playlists/discover-weekly").catch((error) => {
-        if (error instanceof ApiError && error.status === 404) return null;
+        // A server without recommendations has no such route: 404, or 422 when the path is
+        // taken for a playlist id that is not one.
+        if (error instanceof ApiError && [404, 422].includes(error.status)) return null;
         throw error;
       }),
     (mix) => {
