@@ -33,7 +33,8 @@ const audioKey = (trackId) => `/offline/audio/${trackId}`;
 const playlistKey = (playlistId) => `/offline/playlist/${playlistId}`;
 
 export async function offlineAudioUrl(trackId) {
-  if (!("caches" in window)) return null;
+  // Nothing saved: no need to open the cache on the way to every play.
+  if (!("caches" in window) || !Object.keys(savedPlaylists()).length) return null;
   const cache = await caches.open(CACHE);
   const hit = await cache.match(audioKey(trackId));
   if (!hit) return null;

@@ -325,6 +325,7 @@ export class Player extends Emitter {
 
   // While a track plays: the next one's URL, a throughput probe, and its first bytes buffered.
   async prefetch() {
+    if (this.prefetchOff) return; // the benchmark's peer: switching without pre-fetching
     const position = this.nextPosition();
     if (position === null) {
       if (this.radio && this.position + 3 >= this.order.length) this.extendRadio();
