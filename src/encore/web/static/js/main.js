@@ -125,14 +125,15 @@ document.addEventListener("keydown", (event) => {
     player.next();
   } else if (event.key === "ArrowLeft" && event.shiftKey) {
     player.previous();
-  } else if (event.key === "ArrowRight" && !(target instanceof HTMLInputElement)) {
+  } else if (event.key === "ArrowRight") {
     player.seek(player.audio.currentTime + 5);
   } else if (event.key === "ArrowLeft") {
     player.seek(player.audio.currentTime - 5);
-  } else if (event.key === "ArrowUp") {
+  } else if (event.key === "ArrowUp" && event.shiftKey) {
+    // With shift only: plain up and down keep scrolling the page.
     event.preventDefault();
     player.setVolume(player.volume + 0.05);
-  } else if (event.key === "ArrowDown") {
+  } else if (event.key === "ArrowDown" && event.shiftKey) {
     event.preventDefault();
     player.setVolume(player.volume - 0.05);
   }
