@@ -118,7 +118,15 @@ def test_play_a_playlist_and_skip(page: Any, api: Api, artifacts: Path) -> None:
     page.click("#next")
     page.wait_for_function(f"window.encore.player.track.id !== '{before}'")
     _advances(page)
-    assert _playing_id(page) == playlist["tracks"]["items"][1]["track"]["id"]
+    second = playlist["tracks"]["items"][1]["track"]
+    assert _playing_id(page) == second["id"]
+    # The lock screen knows what plays; space pauses and plays again.
+    assert page.evaluate("navigator.mediaSession.metadata.title") == second["name"]
+    page.focus("#main")
+    page.keyboard.press(" ")
+    page.wait_for_function("window.encore.player.audio.paused")
+    page.keyboard.press(" ")
+    _advances(page)
     page.click("#queue-button")
     page.screenshot(path=str(artifacts / "queue.png"))
     page.click("#queue-button")
