@@ -39,18 +39,8 @@ def admin_service(services: Services) -> AdminService:
         accounts=services.accounts,
         uow=services.uow,
         consumer_lag=services.pipeline.lag,
-        failing_checks=lambda: _failing(services),
+        failing_checks=services.failing_checks,
     )
-
-
-def _failing(services: Services) -> list[str]:
-    failing = []
-    for name, check in services.health_checks.items():
-        try:
-            check()
-        except Exception:
-            failing.append(name)
-    return failing
 
 
 @router.get("/users")

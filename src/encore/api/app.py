@@ -1,7 +1,6 @@
 """The FastAPI application factory."""
 
 import gc
-import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -28,7 +27,6 @@ from encore.streaming.routes import router as streaming_router
 from encore.web.mount import mount_player
 from encore.wrapped.routes import router as wrapped_router
 
-log = logging.getLogger(__name__)
 EVENT_BATCH_BYTES = 8 << 20
 
 
@@ -86,7 +84,7 @@ def create_app(services: Services) -> FastAPI:
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> Response:
-        failing = await run_in_threadpool(_failing_checks, services)
+        failing = await run_in_threadpool(services.failing_checks)
         if failing:
             return problems.problem(
                 503, kind="unhealthy", detail=f"Failing: {', '.join(failing)}", checks=failing
@@ -124,14 +122,3 @@ def create_app(services: Services) -> FastAPI:
 
     app.front = front
     return app
-
-
-def _failing_checks(services: Services) -> list[str]:
-    failing = []
-    for name, check in services.health_checks.items():
-        try:
-            check()
-        except Exception:
-            log.warning("health check %s failed", name, exc_info=True)
-            failing.append(name)
-    return failing
