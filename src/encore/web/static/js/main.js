@@ -76,7 +76,7 @@ function banner() {
     .then((pending) => {
       const parts = [];
       if (!navigator.onLine) parts.push("You are offline: saved playlists still play.");
-      if (pending) parts.push(`${pending} play${pending === 1 ? "" : "s"} waiting to sync.`);
+      if (pending) parts.push(`Listening waiting to sync (${pending} event${pending === 1 ? "" : "s"}).`);
       element.textContent = parts.join(" ");
       element.hidden = !parts.length;
       element.dataset.pending = String(pending);

@@ -58,8 +58,10 @@ function pending() {
   return transact("readonly", (store) => store.getAll(undefined, BATCH));
 }
 
+const CLOSING = new Set(["play_ended", "skipped"]);
+
 // Send what waits, batch by batch; stops (keeping the rest) at the first failure to reach
-// Encore. Returns how many events were taken.
+// Encore. Returns how many plays (events that close a play) were taken.
 export function flush() {
   if (!flushing) {
     flushing = (async () => {
@@ -79,7 +81,7 @@ export function flush() {
         await transact("readwrite", (store) => {
           for (const event of events) store.delete(event.id);
         });
-        sent += events.length;
+        sent += events.filter((event) => CLOSING.has(event.type)).length;
         await changed();
       }
       return sent;

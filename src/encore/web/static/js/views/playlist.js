@@ -1,6 +1,6 @@
 // A playlist: play, rename, reorder by dragging, remove, collaborate, save for offline.
 // Discover Weekly lives at #/playlist/discover-weekly.
-import { api, ApiError } from "../api.js";
+import { api, ApiError, coverUrl } from "../api.js";
 import { offlinePlaylist, onOfflineChange, removeOffline, saveForOffline, savedPlaylists } from "../offline.js";
 import { tracksOf } from "../player.js";
 import { cover, h, loading, ownPlaylists, toast, trackList } from "../ui.js";
@@ -56,11 +56,12 @@ function discoverWeekly(app) {
   );
 }
 
+// The cover: the art of the first four different albums (one when there are fewer).
 function mosaic(playlist) {
-  const images = playlist.images || [];
-  if (!images.length) return h("span", { class: "cover cover-lg cover-missing", role: "img", "aria-label": "No cover yet" });
-  if (images.length < 4) return h("img", { class: "cover cover-lg", src: images[0].url, alt: `Cover of ${playlist.name}` });
-  return h("div", { class: "cover cover-lg mosaic", role: "img", "aria-label": `Cover of ${playlist.name}` }, images.slice(0, 4).map((image) => h("img", { src: image.url, alt: "" })));
+  const albums = [...new Set(playlist.tracks.items.map((item) => item.track.album.id))];
+  if (!albums.length) return h("span", { class: "cover cover-lg cover-missing", role: "img", "aria-label": "No cover yet" });
+  if (albums.length < 4) return cover(albums[0], playlist.name, "lg");
+  return h("div", { class: "cover cover-lg mosaic", role: "img", "aria-label": `Cover of ${playlist.name}` }, albums.slice(0, 4).map((id) => h("img", { src: coverUrl(id), alt: "" })));
 }
 
 function page(app, playlist, offline, reload) {
