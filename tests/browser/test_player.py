@@ -132,6 +132,24 @@ def test_play_a_playlist_and_skip(page: Any, api: Api, artifacts: Path) -> None:
     page.click("#queue-button")
 
 
+def test_reorder_the_queue(page: Any, api: Api) -> None:
+    items = [item["track"] for item in api.playlist("Night Drive")["tracks"]["items"]]
+    page.goto(page.url.split("#")[0] + f"#/playlist/{api.playlist('Night Drive')['id']}")
+    page.click("section.playlist .actions button.primary")
+    _advances(page)
+    page.click("#queue-button")
+    upcoming = "window.encore.player.upcoming().map((t) => t.id)"
+    assert page.evaluate(upcoming) == [t["id"] for t in items[1:3]]
+    page.click(f"#queue-panel button[aria-label='Move {items[2]['name']} up']")
+    assert page.evaluate(upcoming) == [items[2]["id"], items[1]["id"]]
+    rows = page.locator("#queue-panel .queue-item")
+    rows.nth(0).drag_to(rows.nth(1))  # and back, by dragging
+    assert page.evaluate(upcoming) == [items[1]["id"], items[2]["id"]]
+    page.click("#next")
+    page.wait_for_function(f"window.encore.player.track.id === '{items[1]['id']}'")
+    page.click("#queue-button")
+
+
 def test_add_a_track_to_a_playlist_from_its_menu(page: Any, api: Api) -> None:
     playlist = api.playlist("Night Drive")
     before = playlist["tracks"]["total"]
