@@ -46,7 +46,9 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
         yield DemoServer(f"http://127.0.0.1:{server.port}", data, passwords)
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an event loop running in the main
+# thread while it is open, which would break every later test that runs a loop of its own.
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     if not CHROMIUM.exists():
         require_server("Chromium", f"{CHROMIUM} is missing; install Debian's `chromium`")
