@@ -1,9 +1,12 @@
 """What Encore adds for the web player: the page and its files at `/`, public album cover art,
 and read-only admin views that only operators may see."""
 
+import re
+
 from fastapi.testclient import TestClient
 
 from encore.bootstrap import Services
+from encore.web.mount import STATIC
 from tests.builders import make_album, make_artist
 from tests.e2e.conftest import PASSWORD, Listener
 
@@ -74,3 +77,15 @@ def test_admin_views_are_for_operators_only(client: TestClient, services: Servic
     assert status["playable_tracks"] == 0
     assert status["failing_checks"] == []
     assert {c["name"] for c in status["consumers"]} == set(services.pipeline.lag())
+
+
+def test_the_service_worker_keeps_every_file_of_the_player() -> None:
+    """The player opens offline only if the service worker's list names every file."""
+    listed = set(re.findall(r'"(/[^"]*)"', (STATIC / "sw.js").read_text(encoding="utf-8")))
+    files = {
+        f"/static/{path.relative_to(STATIC).as_posix()}"
+        for path in STATIC.rglob("*")
+        if path.is_file() and path.name not in {"sw.js", "index.html"}
+    }
+    assert files <= listed
+    assert "/" in listed
