@@ -110,6 +110,17 @@ class Services:
     # Named probes for /healthz; each raises when its part is unwell.
     health_checks: dict[str, Callable[[], None]] = field(default_factory=dict)
 
+    def failing_checks(self) -> list[str]:
+        """The names of the health checks that fail now (each failure logged)."""
+        failing = []
+        for name, check in self.health_checks.items():
+            try:
+                check()
+            except Exception:
+                log.warning("health check %s failed", name, exc_info=True)
+                failing.append(name)
+        return failing
+
     def close(self) -> None:
         self.recommend_scheduler.stop()
         self.pipeline.stop()

@@ -144,6 +144,32 @@ def test_histories_have_structure(services: Services) -> None:
     assert sum(map(len, everyone)) > 10 * LISTENERS
 
 
+def _user(services: Services, email: str) -> str:
+    with services.uow(readonly=True) as uow:
+        user = uow.users.get_by_email(email)
+    assert user is not None
+    return user.id
+
+
+def test_the_demo_users_have_playlists_likes_and_follows(services: Services) -> None:
+    free, premium = _user(services, "free@demo.encore"), _user(services, "premium@demo.encore")
+    library = services.library
+    owned, total = library.playlists_of(user_id=premium, limit=50, offset=0)
+    assert total == 2
+    together = next(p for p in owned if p.collaborative)
+    assert not together.public  # collaborative playlists are private
+    view = library.get(viewer_id=free, playlist_id=together.id, limit=100, offset=0)
+    assert free in view.collaborators
+    assert {entry.added_by for entry in view.entries} == {free, premium}
+    with services.uow(readonly=True) as uow:
+        pieces = set(uow.external_ids.in_namespace(PIECES_NAMESPACE, ExternalKind.TRACK).values())
+    for user in (free, premium):
+        liked, count = library.liked(user_id=user, limit=50, offset=0)
+        assert count and {detail.track.id for detail, _ in liked} <= pieces  # all playable
+        assert library.followed_artists(user_id=user, limit=50, offset=0)[1] > 0
+    assert library.playlists_of(user_id=free, limit=50, offset=0)[1] == 2  # own + shared
+
+
 def test_running_it_again_adds_nothing(built: tuple[Path, str], services: Services) -> None:
     data = built[0]
     before = _history(services, "free@demo.encore")
@@ -157,6 +183,8 @@ def test_running_it_again_adds_nothing(built: tuple[Path, str], services: Servic
         assert uow.users.count() == 2 + LISTENERS
         assert len(uow.external_ids.in_namespace(catalog.NAMESPACE, ExternalKind.TRACK)) == CATALOG
     assert _history(services, "free@demo.encore") == before
+    premium = _user(services, "premium@demo.encore")
+    assert services.library.playlists_of(user_id=premium, limit=50, offset=0)[1] == 2
 
 
 def test_a_larger_demo_tops_up(built: tuple[Path, str], services: Services) -> None:

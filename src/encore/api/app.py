@@ -1,7 +1,6 @@
 """The FastAPI application factory."""
 
 import gc
-import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -14,6 +13,7 @@ from starlette.types import ASGIApp
 
 from encore import __version__
 from encore.accounts.routes import router as accounts_router
+from encore.admin.routes import router as admin_router
 from encore.api import problems
 from encore.api.fast_path import DocumentFastPath, EventsFastPath, StreamFastPath
 from encore.api.middleware import BodySizeLimit, Metrics
@@ -27,9 +27,9 @@ from encore.streaming.edge import AudioEdge, AudioEdgeMount
 from encore.streaming.routes import router as streaming_router
 from encore.subsonic.credential_routes import router as subsonic_credentials_router
 from encore.subsonic.routes import router as subsonic_router
+from encore.web.mount import mount_player
 from encore.wrapped.routes import router as wrapped_router
 
-log = logging.getLogger(__name__)
 EVENT_BATCH_BYTES = 8 << 20
 
 
@@ -89,10 +89,11 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(wrapped_router)
     app.include_router(subsonic_credentials_router)
     app.include_router(subsonic_router)
+    app.include_router(admin_router)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> Response:
-        failing = await run_in_threadpool(_failing_checks, services)
+        failing = await run_in_threadpool(services.failing_checks)
         if failing:
             return problems.problem(
                 503, kind="unhealthy", detail=f"Failing: {', '.join(failing)}", checks=failing
@@ -102,6 +103,9 @@ def create_app(services: Services) -> FastAPI:
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
     async def metrics(_: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    # Last: the player's page and files, after every API route.
+    mount_player(app)
 
     # The events fast path reads a body, so it sits inside the body limit, in the framework's
     # stack; the others answer GETs and run ahead of it (see EncoreApp).
@@ -129,14 +133,3 @@ def create_app(services: Services) -> FastAPI:
 
     app.front = front
     return app
-
-
-def _failing_checks(services: Services) -> list[str]:
-    failing = []
-    for name, check in services.health_checks.items():
-        try:
-            check()
-        except Exception:
-            log.warning("health check %s failed", name, exc_info=True)
-            failing.append(name)
-    return failing

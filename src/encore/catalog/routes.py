@@ -8,12 +8,13 @@ import time
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Header, Path
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from encore.api.deps import CurrentPrincipal, ServicesDep
 from encore.bootstrap import Services
+from encore.catalog.covers import CoverArt
 from encore.catalog.schemas import AlbumRead, ArtistRead, SignMedia, TrackRead
 from encore.ids import ID_LENGTH
 
@@ -66,3 +67,24 @@ async def get_artist(artist_id: EntityId, _: CurrentPrincipal, services: Service
         return ArtistRead.of(detail, media_signer(services)).model_dump_json().encode()
 
     return await _document(services, "artist", artist_id, render)
+
+
+@router.get(
+    "/albums/{album_id}/cover",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}},
+)
+async def get_album_cover(
+    album_id: EntityId,
+    services: ServicesDep,
+    if_none_match: Annotated[str | None, Header(alias="If-None-Match", max_length=200)] = None,
+) -> Response:
+    """The album's cover art. Public, like the artwork of any music service: an `<img>` sends
+    no bearer token."""
+    covers = CoverArt(catalog=services.catalog, media=services.media)
+    cover = await run_in_threadpool(covers.of_album, album_id)
+    etag = f'"{cover.etag}"'
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=3600"}
+    if if_none_match is not None and etag in {t.strip() for t in if_none_match.split(",")}:
+        return Response(status_code=304, headers=headers)
+    return Response(cover.data, media_type=cover.content_type, headers=headers)

@@ -76,6 +76,14 @@ class CatalogService:
                 genres=_genres_of(tracks),
             )
 
+    def cover_key(self, album_id: str) -> str | None:
+        """The media key of an album's cover art; None when it has none."""
+        with self._uow(readonly=True) as uow:
+            album = uow.albums.get(album_id)
+            if album is None:
+                raise NotFound("No such album", album_id=album_id)
+            return album.cover_art_path
+
     def get_artist(self, artist_id: str) -> ArtistDetail:
         with self._uow(readonly=True) as uow:
             artist = uow.artists.get(artist_id)

@@ -42,7 +42,8 @@ def print_report(console: Console, report: DemoReport, settings: Settings) -> No
         console.print(line + ".")
     url = f"http://{settings.host}:{settings.port}"
     console.print(
-        f"Serve it with [bold]make run[/bold] (or [bold]encore serve[/bold]), then open {url}/docs"
+        f"Serve it with [bold]make run[/bold] (or [bold]encore serve[/bold]), then open "
+        f"{url}/ to listen (the API reference is at {url}/docs)"
     )
 
 

@@ -1,0 +1,67 @@
+"""GET /api/v1/admin/users and /api/v1/admin/status: read-only, operators only (403 else)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import Field
+from starlette.concurrency import run_in_threadpool
+
+from encore.accounts.schemas import UserRead
+from encore.admin.service import AdminService
+from encore.api.deps import CurrentPrincipal, ServicesDep
+from encore.api.schemas import ResponseBody
+from encore.bootstrap import Services
+
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+
+
+class UserPage(ResponseBody):
+    items: list[UserRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class ConsumerRead(ResponseBody):
+    name: str
+    lag: int = Field(description="Events logged that this consumer has still to apply")
+
+
+class StatusRead(ResponseBody):
+    users: int
+    playable_tracks: int = Field(description="Tracks with audio")
+    consumers: list[ConsumerRead]
+    failing_checks: list[str]
+
+
+def admin_service(services: Services) -> AdminService:
+    return AdminService(
+        accounts=services.accounts,
+        uow=services.uow,
+        consumer_lag=services.pipeline.lag,
+        failing_checks=services.failing_checks,
+    )
+
+
+@router.get("/users")
+async def users(
+    principal: CurrentPrincipal,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> UserPage:
+    found, total = await run_in_threadpool(
+        admin_service(services).users, actor_id=principal.user_id, limit=limit, offset=offset
+    )
+    return UserPage(items=[UserRead.of(a) for a in found], total=total, limit=limit, offset=offset)
+
+
+@router.get("/status")
+async def status(principal: CurrentPrincipal, services: ServicesDep) -> StatusRead:
+    found = await run_in_threadpool(admin_service(services).status, actor_id=principal.user_id)
+    return StatusRead(
+        users=found.users,
+        playable_tracks=found.playable_tracks,
+        consumers=[ConsumerRead(name=n, lag=lag) for n, lag in sorted(found.consumer_lag.items())],
+        failing_checks=list(found.failing_checks),
+    )

@@ -1,0 +1,71 @@
+"""What the admin page shows, read through the ports; every call needs an operator."""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from encore.accounts.model import Account
+from encore.accounts.service import AccountService
+from encore.errors import PermissionDenied
+from encore.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+
+class _Users(Protocol):
+    def count(self) -> int: ...
+
+
+class _Renditions(Protocol):
+    def track_ids(self) -> set[str]: ...
+
+
+class AdminUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def users(self) -> _Users: ...
+
+    @property
+    def renditions(self) -> _Renditions: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    users: int
+    playable_tracks: int
+    consumer_lag: Mapping[str, int]
+    failing_checks: Sequence[str]
+
+
+class AdminService:
+    def __init__(
+        self,
+        *,
+        accounts: AccountService,
+        uow: UnitOfWorkFactory[AdminUnitOfWork],
+        consumer_lag: Callable[[], Mapping[str, int]],
+        failing_checks: Callable[[], Sequence[str]],
+    ) -> None:
+        self._accounts = accounts
+        self._uow = uow
+        self._consumer_lag = consumer_lag
+        self._failing_checks = failing_checks
+
+    def require_operator(self, user_id: str) -> None:
+        if not self._accounts.get_account(user_id).user.is_admin:
+            raise PermissionDenied("This is for operators (admin accounts) only")
+
+    def users(self, *, actor_id: str, limit: int, offset: int) -> tuple[Sequence[Account], int]:
+        self.require_operator(actor_id)
+        with self._uow(readonly=True) as uow:
+            total = uow.users.count()
+        return self._accounts.list_accounts(limit=limit, offset=offset), total
+
+    def status(self, *, actor_id: str) -> Status:
+        self.require_operator(actor_id)
+        with self._uow(readonly=True) as uow:
+            users = uow.users.count()
+            playable = len(uow.renditions.track_ids())
+        return Status(
+            users=users,
+            playable_tracks=playable,
+            consumer_lag=dict(self._consumer_lag()),
+            failing_checks=list(self._failing_checks()),
+        )

@@ -1,0 +1,66 @@
+// Settings: plan, country, Subsonic credentials, streaming quality.
+import { api, ApiError, signOut } from "../api.js";
+import { LADDER, labelOf, planCeiling } from "../quality.js";
+import { h, loading, toast } from "../ui.js";
+
+const PLANS = ["free", "premium", "family", "duo"];
+
+export function settingsView(app) {
+  return loading(() => api("/api/v1/me"), (me) => {
+    app.me = me;
+    const plan = h("select", { id: "plan" }, PLANS.map((p) => h("option", { value: p, selected: p === me.plan }, p)));
+    plan.addEventListener("change", async () => {
+      try {
+        const change = await api("/api/v1/me/plan", { method: "PUT", json: { plan: plan.value }, headers: { "Idempotency-Key": crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) } });
+        app.me = change.account || (await api("/api/v1/me"));
+        app.player.adaptive.setPlan(app.me.product);
+        toast(`Your plan is now ${plan.value}`);
+      } catch (error) {
+        toast(`Could not change the plan: ${error.message}`, "error");
+        plan.value = me.plan;
+      }
+    });
+    const ceiling = planCeiling(me.product);
+    const quality = h("select", { id: "quality-choice" },
+      h("option", { value: "auto" }, "Auto (adapts to your network)"),
+      LADDER.map((rung, i) => h("option", { value: rung.quality, disabled: i > ceiling }, `${rung.label}${i > ceiling ? " (Premium)" : ""}`)));
+    quality.value = localStorage.getItem("encore.quality") || "auto";
+    quality.addEventListener("change", () => {
+      localStorage.setItem("encore.quality", quality.value);
+      app.player.adaptive.choice = quality.value;
+      toast(`Streaming quality: ${quality.value === "auto" ? "Auto" : labelOf(quality.value)} (from the next track)`);
+    });
+    const subsonic = h("div", { class: "subsonic", role: "status", "aria-live": "polite" });
+    const subsonicCall = async (method) => {
+      try {
+        const answer = await api("/api/v1/me/subsonic-credentials", { method });
+        subsonic.replaceChildren(method === "POST"
+          ? h("p", {}, "Use these in your Subsonic app (shown once): ", h("code", {}, `username ${answer.username}`), " ", h("code", { class: "secret" }, `password ${answer.password}`))
+          : h("p", {}, "Subsonic access revoked."));
+      } catch (error) {
+        subsonic.replaceChildren(h("p", { class: "unavailable" }, error instanceof ApiError && error.status === 404 && method === "POST" ? "Subsonic access is not available on this server yet." : error.message));
+      }
+    };
+    const field = (label, control, id) => h("div", { class: "field" }, h("label", { for: id }, label), control);
+    return h("section", { class: "settings" },
+      h("h1", {}, "Settings"),
+      h("h2", {}, "Account"),
+      h("dl", {},
+        h("dt", {}, "Name"), h("dd", {}, me.display_name),
+        h("dt", {}, "Email"), h("dd", {}, me.email),
+        h("dt", {}, "Country"), h("dd", {}, me.country),
+        h("dt", {}, "Your user id (to be invited to a playlist)"), h("dd", {}, h("code", {}, me.id)),
+        h("dt", {}, "You enjoy"), h("dd", {}, me.product)),
+      field("Plan", plan, "plan"),
+      h("h2", {}, "Streaming quality"),
+      field("Quality", quality, "quality-choice"),
+      h("h2", {}, "Subsonic apps"),
+      h("div", { class: "row" },
+        h("button", { type: "button", onclick: () => subsonicCall("POST") }, "Create or rotate Subsonic password"),
+        h("button", { type: "button", onclick: () => subsonicCall("DELETE") }, "Revoke")),
+      subsonic,
+      h("h2", {}, "Session"),
+      h("button", { type: "button", onclick: async () => { await signOut(); location.hash = "#/"; location.reload(); } }, "Sign out"),
+    );
+  });
+}

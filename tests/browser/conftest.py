@@ -1,0 +1,66 @@
+"""A small demo served on a free port, and Debian's Chromium driven by Playwright.
+
+The demo is built once per session (a few pieces, a small catalog and few listeners: what the
+player needs, in well under a minute); the server runs as a real `encore serve` process.
+"""
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from encore.bootstrap import bootstrap
+from encore.config import load_settings
+from encore.demo.build import Demo, DemoOptions
+from tests.e2e.conftest import FAST_PASSWORDS
+from tests.e2e.running import running_encore
+from tests.servers import require_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+SMALL_DEMO = DemoOptions(pieces=4, listeners=4, catalog_size=100, weeks=2, jobs=2)
+
+
+@dataclass(frozen=True)
+class DemoServer:
+    url: str
+    data: Path
+    passwords: dict[str, str]
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    data = tmp_path_factory.mktemp("player-demo")
+    services = bootstrap(load_settings(data_dir=data), passwords=FAST_PASSWORDS)
+    try:
+        Demo(services, Console(quiet=True)).build(SMALL_DEMO)
+    finally:
+        services.close()
+    passwords = json.loads((data / "demo" / "credentials.json").read_text(encoding="utf-8"))
+    with running_encore(data) as server:
+        yield DemoServer(f"http://127.0.0.1:{server.port}", data, passwords)
+
+
+# Per module, not per session: Playwright's sync API keeps an event loop running in the main
+# thread while it is open, which would break every later test that runs a loop of its own.
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        require_server("Chromium", f"{CHROMIUM} is missing; install Debian's `chromium`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
