@@ -48,6 +48,14 @@ function discoverWeekly(app) {
         { class: "discover" },
         h("h1", {}, mix.name || "Discover Weekly"),
         mix.description ? h("p", { class: "muted" }, mix.description) : null,
+        // Say what the mix is made from: a listener with little history gets what is popular.
+        h(
+          "p",
+          { class: "muted mix-source", dataset: { source: mix.source || "model" } },
+          mix.source === "popularity"
+            ? "Popular where you are, while Encore learns your taste."
+            : "Made for you from what you play.",
+        ),
         mix.expires_at ? h("p", { class: "muted" }, `Until ${new Date(mix.expires_at).toLocaleDateString()}`) : null,
         h("button", { type: "button", class: "primary", disabled: !tracks.length, onclick: () => app.player.playList(tracks, 0, { type: "playlist", id: mix.id }) }, "Play"),
         trackList(app, tracks, { context: { type: "playlist", id: mix.id } }),
