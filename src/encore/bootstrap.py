@@ -50,6 +50,7 @@ from encore.library.service import LibraryService
 from encore.media import MediaStore
 from encore.recommend.als import ALS_NAME, AlsTrainer
 from encore.recommend.batch import RecommendBatch
+from encore.recommend.model import HYBRID_NAME, HybridTrainer
 from encore.recommend.model_store import ModelStore
 from encore.recommend.ports import BatchRunner
 from encore.recommend.radio import RadioService
@@ -186,13 +187,14 @@ def bootstrap(
     lake = ParquetLake(settings.data_dir / "lake")
     pipeline = ConsumerRunner(events, [HistoryConsumer(uow), LakeConsumer(lake)])
     wrapped = WrappedService(uow=uow, source=LakeYearSource(lake, engine))
-    # The trainer the batch runs use, and what loads each kind of stored model.
-    trainer = AlsTrainer()
+    # The batch runs train Encore's production model (ALS vectors, an item graph, a genre
+    # prior: bench/recommend); models that a Spark run trained with Spark's ALS load too.
+    trainer = HybridTrainer()
     models = ModelStore(
         settings.data_dir / "models",
-        trainers={ALS_NAME: trainer},
+        trainers={ALS_NAME: AlsTrainer(), HYBRID_NAME: trainer},
         indexes=FaissIndexBuilder(),
-        trainer_name=ALS_NAME,
+        trainer_name=HYBRID_NAME,
     )
     generated = SqlGeneratedPlaylists(engine)
     listeners = SqlListeners(engine)

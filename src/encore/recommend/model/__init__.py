@@ -3,6 +3,6 @@
 from encore.recommend.model.hybrid import HybridTasteModel
 from encore.recommend.model.params import TasteParams
 from encore.recommend.model.storage import BrokenModel
-from encore.recommend.model.trainer import HybridTrainer
+from encore.recommend.model.trainer import HYBRID_NAME, HybridTrainer
 
-__all__ = ["BrokenModel", "HybridTasteModel", "HybridTrainer", "TasteParams"]
+__all__ = ["HYBRID_NAME", "BrokenModel", "HybridTasteModel", "HybridTrainer", "TasteParams"]

@@ -13,6 +13,8 @@ from encore.recommend.model.neighbours import walk_graph
 from encore.recommend.model.params import TasteParams
 from encore.recommend.model.weighting import checked_plays, listeners, log_confidence
 
+HYBRID_NAME = "hybrid"  # the name its models go by in the model store
+
 
 class HybridTrainer:
     """Fits `HybridTasteModel`s with fixed parameters; the same seed gives the same model."""
