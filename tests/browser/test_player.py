@@ -242,3 +242,22 @@ def test_main_pages_render(page: Any, artifacts: Path, api: Api) -> None:
     page.wait_for_selector("section.home")
     page.screenshot(path=str(artifacts / "phone-home.png"), full_page=True)
     page.set_viewport_size({"width": 1280, "height": 800})
+
+
+def test_settings_hand_out_a_subsonic_password_that_signs_an_app_in(page: Any) -> None:
+    base = page.url.split("#")[0]
+    page.goto(base + "#/settings")
+    page.click("text=Create or rotate Subsonic password")
+    page.wait_for_selector("section.settings .subsonic code.secret")
+    username = page.inner_text(".subsonic code.username").removeprefix("username ").strip()
+    password = page.inner_text(".subsonic code.secret").removeprefix("password ").strip()
+    api_key = page.inner_text(".subsonic code.api-key").removeprefix("API key ").strip()
+    common = {"v": "1.16.1", "c": "browser-test", "f": "json"}
+    for credentials in ({"u": username, "p": password}, {"apiKey": api_key}):
+        answer = httpx.get(f"{base}rest/ping.view", params={**common, **credentials}).json()
+        assert answer["subsonic-response"]["status"] == "ok"
+    # Revoked from the same page: the app is signed out.
+    page.click("text=Revoke")
+    page.wait_for_selector("text=Subsonic access revoked.")
+    answer = httpx.get(f"{base}rest/ping.view", params={**common, "u": username, "p": password})
+    assert answer.json()["subsonic-response"]["error"]["code"] == 40

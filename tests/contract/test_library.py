@@ -67,9 +67,10 @@ def test_a_playlist_is_created_filled_reordered_and_emptied(
     assert view.total == 4
     assert all(e.added_by == owner for e in view.entries)
     # The cover: the first track's album alone (fewer than four albums among the tracks).
-    assert view.cover_keys == ("covers/0.jpg",)
+    whole = library.get(viewer_id=owner, playlist_id=playlist.id)
+    assert view.cover_albums == (whole.tracks[tracks[1]].album.id,)
     library.add_tracks(user_id=owner, playlist_id=playlist.id, track_ids=tracks[6:12])
-    assert len(library.get(viewer_id=owner, playlist_id=playlist.id).cover_keys) == 4
+    assert len(library.get(viewer_id=owner, playlist_id=playlist.id).cover_albums) == 4
 
 
 def test_details_change_and_only_the_owner_changes_them(

@@ -43,7 +43,13 @@ def test_a_playlist_over_http(client: TestClient, services: Services, listener: 
     assert body["tracks"]["items"][0]["track"]["album"]["id"]
     assert body["followers"] == {"total": 0}
     assert body["owner"] == {"id": listener.id}
-    assert len(body["images"]) == 1 and "sig=" in body["images"][0]["url"]
+    # The cover is served where the URL says, to anyone (an <img> sends no token).
+    (image,) = body["images"]
+    assert (
+        image["url"] == f"/api/v1/albums/{body['tracks']['items'][0]['track']['album']['id']}/cover"
+    )
+    cover = client.get(image["url"])
+    assert cover.status_code == 200 and cover.headers["content-type"].startswith("image/")
     removed = client.request(
         "DELETE", f"{url}/tracks", json={"track_ids": [tracks[0]]}, headers=listener.auth
     )

@@ -20,6 +20,11 @@ from encore.catalog.model import (
 SignMedia = Callable[[str], str]
 
 
+def album_cover_url(album_id: str) -> str:
+    """Where an album's art is served (`GET /api/v1/albums/{id}/cover`, public)."""
+    return f"/api/v1/albums/{album_id}/cover"
+
+
 class RefRead(ResponseBody):
     id: str
     name: str

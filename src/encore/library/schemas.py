@@ -7,7 +7,7 @@ from pydantic import Field
 
 from encore.api.schemas import RequestBody, ResponseBody
 from encore.catalog.model import Ref, TrackDetail
-from encore.catalog.schemas import RefRead, SignMedia, TrackRead
+from encore.catalog.schemas import RefRead, SignMedia, TrackRead, album_cover_url
 from encore.ids import ID_LENGTH
 from encore.library.model import MAX_TRACKS_PER_REQUEST, Playlist
 from encore.library.service import PlaylistView
@@ -99,7 +99,8 @@ class PlaylistRead(PlaylistSummary):
     followers: FollowersRead
     collaborators: list[OwnerRead]
     images: list[ImageRead] = Field(
-        description="Album art of the first tracks: four for a mosaic, or one; signed URLs"
+        description="Album art of the first tracks: four for a mosaic, or one (public URLs, "
+        "as an <img> cannot send a token)"
     )
     tracks: PlaylistTracksPage
 
@@ -118,7 +119,7 @@ class PlaylistRead(PlaylistSummary):
             **PlaylistSummary.of(view.playlist).model_dump(),
             followers=FollowersRead(total=view.followers),
             collaborators=[OwnerRead(id=user_id) for user_id in view.collaborators],
-            images=[ImageRead(url=sign(key)) for key in view.cover_keys],
+            images=[ImageRead(url=album_cover_url(album_id)) for album_id in view.cover_albums],
             tracks=PlaylistTracksPage(
                 items=items, total=view.total, limit=limit, offset=view.offset
             ),

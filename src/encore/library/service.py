@@ -44,7 +44,7 @@ class PlaylistView:
     followers: int
     collaborators: tuple[str, ...]
     tracks: dict[str, TrackDetail]  # details of the page's tracks
-    cover_keys: tuple[str, ...]  # media keys of the cover's album art, in mosaic order
+    cover_albums: tuple[str, ...]  # the albums whose art makes the cover, in mosaic order
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,7 +404,7 @@ class LibraryService:
             followers=uow.follows.followers(FollowKind.PLAYLIST, playlist.id),
             collaborators=tuple(uow.playlists.collaborators(playlist.id)),
             tracks={e.track_id: details[e.track_id] for e in page if e.track_id in details},
-            cover_keys=tuple(key for a in cover_albums(albums) if (key := art[a]) is not None),
+            cover_albums=tuple(a for a in cover_albums(albums) if art[a] is not None),
         )
 
     def _notify(self, notice: PlaylistNotice) -> None:

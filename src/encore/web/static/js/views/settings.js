@@ -35,7 +35,8 @@ export function settingsView(app) {
       try {
         const answer = await api("/api/v1/me/subsonic-credentials", { method });
         subsonic.replaceChildren(method === "POST"
-          ? h("p", {}, "Use these in your Subsonic app (shown once): ", h("code", {}, `username ${answer.username}`), " ", h("code", { class: "secret" }, `password ${answer.password}`))
+          ? h("p", {}, "Use these in your Subsonic app (shown once): ", h("code", { class: "username" }, `username ${answer.username}`), " ", h("code", { class: "secret" }, `password ${answer.password}`),
+              answer.api_key ? [" or, for OpenSubsonic apps, ", h("code", { class: "api-key" }, `API key ${answer.api_key}`)] : null)
           : h("p", {}, "Subsonic access revoked."));
       } catch (error) {
         subsonic.replaceChildren(h("p", { class: "unavailable" }, error instanceof ApiError && error.status === 404 && method === "POST" ? "Subsonic access is not available on this server yet." : error.message));
