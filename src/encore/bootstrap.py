@@ -223,6 +223,7 @@ def bootstrap(
         similar=SimilarByTaste(
             models=models.current, listeners=listeners, fallback=SqlSimilarTracks(engine)
         ),
+        now_playing_everyone=settings.subsonic_now_playing == "everyone",
     )
 
     def database() -> None:
@@ -298,6 +299,7 @@ def _subsonic(
     streams: StreamService,
     *,
     similar: SimilarTracks,
+    now_playing_everyone: bool,
 ) -> tuple[Subsonic, SubsonicCredentials]:
     """The Subsonic facade over the services, and its credentials (sealed under their own key)."""
     from encore.adapters.sql.browsing import SqlBrowsing
@@ -325,6 +327,7 @@ def _subsonic(
         similar=similar,
         server_version=__version__,
         track_details=tracks,
+        now_playing_everyone=now_playing_everyone,
     )
     return facade, credentials
 

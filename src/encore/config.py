@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     # Subsonic clients may sign in with a password (`p`) or a token (`t` + `s`) as well as an
     # OpenSubsonic API key; false leaves API keys alone (errors 41 and 42 for the others).
     subsonic_password_auth: bool = True
+    # Subsonic's getNowPlaying shows what the server's listeners play (by display name), as
+    # other Subsonic servers do; "own" shows each listener only their own.
+    subsonic_now_playing: Literal["everyone", "own"] = "everyone"
     # Personalization's batch runs inside `encore serve`: how often it looks for listeners
     # whose Monday (or, for Daily Mix, midnight) has come; 0 turns the scheduler off.
     recommend_check_s: float = Field(default=3600.0, ge=0)

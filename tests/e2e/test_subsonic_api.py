@@ -391,3 +391,63 @@ def test_players_without_vorbis_get_mp3_made_on_the_fly(
     )
     assert b"Audio: mp3" in probe.stderr
     assert b"96 kb/s" in probe.stderr  # the nearest rung below 128, in mp3
+
+
+def _now_playing(client: TestClient, params: dict[str, str]) -> list[tuple[str, str]]:
+    entries = xml_ok(client, "getNowPlaying", params)["nowPlaying"].get("entry", [])
+    return [(e["@id"], e["@username"]) for e in entries]
+
+
+def _playing(client: TestClient, params: dict[str, str], track_id: str) -> None:
+    answer = call(client, "scrobble", {**params, "id": track_id, "submission": "false"})
+    assert 'status="ok"' in answer.text
+
+
+def test_now_playing_shows_the_servers_listeners_by_display_name(
+    client: TestClient,
+    seeded: Seeded,
+    auth: dict[str, str],
+    login: dict[str, str],
+    listener: Listener,
+) -> None:
+    bob = Listener(client, "bob@example.com")
+    bob_user, bob_password = _login_pair(client, bob)
+    bob_auth = token_params(bob_user, bob_password)
+    _playing(client, bob_auth, seeded.track_ids[1])
+    _playing(client, auth, seeded.track_ids[0])
+    # Latest first; others by their display names (never by the e-mail they sign in with), the
+    # caller by the name they sign in with.
+    assert _now_playing(client, bob_auth) == [
+        (seeded.track_ids[0], _display_name(client, listener)),
+        (seeded.track_ids[1], bob_user),
+    ]
+    assert _now_playing(client, auth) == [
+        (seeded.track_ids[0], login["username"]),
+        (seeded.track_ids[1], _display_name(client, bob)),
+    ]
+    assert "@" not in _display_name(client, bob)
+
+
+def test_now_playing_can_stay_private(make_services: Any, tmp_path: Path) -> None:
+    from encore.api.app import create_app
+
+    services = make_services(subsonic_now_playing="own")
+    seeded = seed(services, tmp_path)
+    with TestClient(create_app(services)) as client:
+        ada, bob = Listener(client, "ada@example.com"), Listener(client, "bob@example.com")
+        ada_auth = token_params(*_login_pair(client, ada))
+        bob_auth = token_params(*_login_pair(client, bob))
+        _playing(client, ada_auth, seeded.track_ids[0])
+        _playing(client, bob_auth, seeded.track_ids[1])
+        assert [track for track, _ in _now_playing(client, ada_auth)] == [seeded.track_ids[0]]
+        assert [track for track, _ in _now_playing(client, bob_auth)] == [seeded.track_ids[1]]
+
+
+def _login_pair(client: TestClient, listener: Listener) -> tuple[str, str]:
+    login = subsonic_login(client, listener.auth)
+    return login["username"], login["password"]
+
+
+def _display_name(client: TestClient, listener: Listener) -> str:
+    name: str = client.get("/api/v1/me", headers=listener.auth).json()["display_name"]
+    return name

@@ -9,6 +9,7 @@ scoped to the listener, so a batch sent again (an offline player retrying) chang
 import hashlib
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -35,6 +36,9 @@ TOPIC = "listens"
 MAX_BATCH = 1_000
 CLOCK_SKEW = timedelta(minutes=5)  # how far ahead of ours a player's clock may run
 NOW_PLAYING_TTL_S = 3_600.0
+# Who has played something lately, latest first: the listeners `playing_now` looks at.
+ROSTER_KEY = "now-playing:roster"
+ROSTER_SIZE = 500
 _KNOWN_TRACKS = 200_000  # durations remembered between batches
 _KNOWN_LISTENERS = 100_000
 LISTENER_TTL_S = 60.0
@@ -81,6 +85,7 @@ class ListeningService:
         self._durations: dict[str, int] = {}
         self._listeners: dict[str, _Listener] = {}
         self._on_recorded: list[Callable[[str, Sequence[Mapping[str, Any]]], None]] = []
+        self._roster_lock = threading.Lock()
 
     def on_recorded(self, callback: Callable[[str, Sequence[Mapping[str, Any]]], None]) -> None:
         """Call `callback(user_id, payloads)` with each batch's accepted events once they are
@@ -156,7 +161,37 @@ class ListeningService:
         self._cache.set(
             _now_playing_key(user_id), json.dumps(document).encode(), ttl_s=NOW_PLAYING_TTL_S
         )
+        self._on_the_roster(user_id, playing.updated_at)
         return playing
+
+    def playing_now(self, *, limit: int = ROSTER_SIZE) -> list[tuple[str, NowPlaying]]:
+        """Who is playing what (their latest now-playing within its TTL), latest first: for
+        Subsonic's `getNowPlaying`, which shows a server's listeners to each other."""
+        now = self._clock().timestamp()
+        roster = sorted(self._roster().items(), key=lambda entry: -entry[1])
+        found: list[tuple[str, NowPlaying]] = []
+        for user_id, updated in roster:
+            if now - updated > NOW_PLAYING_TTL_S or len(found) >= limit:
+                break
+            playing = self.now_playing(user_id=user_id)
+            if playing is not None:
+                found.append((user_id, playing))
+        return found
+
+    def _on_the_roster(self, user_id: str, updated_at: datetime) -> None:
+        # One small document of who played last when: read, changed and written under a lock,
+        # so concurrent starts in this process never drop each other. Across a fleet's nodes
+        # (a shared Redis) two starts at the same instant may: that listener shows again from
+        # their next track.
+        with self._roster_lock:
+            roster = self._roster()
+            roster[user_id] = updated_at.timestamp()
+            fresh = sorted(roster.items(), key=lambda entry: -entry[1])[:ROSTER_SIZE]
+            self._cache.set(ROSTER_KEY, json.dumps(dict(fresh)).encode(), ttl_s=NOW_PLAYING_TTL_S)
+
+    def _roster(self) -> dict[str, float]:
+        stored = self._cache.get(ROSTER_KEY)
+        return {} if stored is None else dict(json.loads(stored))
 
     def now_playing(self, *, user_id: str) -> NowPlaying | None:
         stored = self._cache.get(_now_playing_key(user_id))

@@ -41,6 +41,8 @@ class Subsonic:
     # Track details by id (the catalog's, remembered for a while).
     track_details: Callable[[Collection[str]], dict[str, TrackDetail]]
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    # getNowPlaying: every listener's (as Subsonic servers do), or only the caller's own.
+    now_playing_everyone: bool = True
 
     def songs(self, caller: Caller, track_ids: Sequence[str], *, name: str = "song") -> list[Node]:
         """The tracks that exist, in the order given, as the caller sees them."""

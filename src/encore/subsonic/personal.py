@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from encore.catalog.audio import LADDER
 from encore.catalog.model import TrackDetail
+from encore.errors import NotFound
 from encore.history.model import EventType, PlayerEvent
 from encore.library.model import MAX_TRACKS, MAX_TRACKS_PER_REQUEST
 from encore.library.service import MAX_IDS, PlaylistView
@@ -14,6 +15,9 @@ from encore.subsonic.browse import MUSIC_FOLDER_ID, Method
 from encore.subsonic.facade import Caller, Subsonic
 from encore.subsonic.model import ItemKind
 from encore.subsonic.protocol import ErrorCode, Node, Params, SubsonicError, node, not_found
+
+# Listeners `getNowPlaying` shows at most.
+NOW_PLAYING_ENTRIES = 100
 
 _RATINGS = range(0, 6)
 PAGE = 100  # tracks per read of a playlist
@@ -223,22 +227,37 @@ def scrobble(s: Subsonic, caller: Caller, params: Params) -> None:
 
 
 def get_now_playing(s: Subsonic, caller: Caller, params: Params) -> Node:
-    """The caller's own: Encore keeps what is playing per listener, and shows nobody another's."""
+    """What the server's listeners play now, latest first, as Subsonic servers show it; named by
+    their display names, never by the e-mail addresses they sign in with. An operator who would
+    rather keep listening private sets `subsonic_now_playing = "own"`: each sees only their own."""
     answer = node("nowPlaying")
-    playing = s.listening.now_playing(user_id=caller.user_id)
-    entries: list[Node] = []
-    if playing is not None:
-        entries = s.songs(caller, [playing.track_id], name="entry")
-        minutes = max(0, int((s.clock() - playing.updated_at).total_seconds() // 60))
-        for entry in entries:
-            entry.attrs.update(
-                username=caller.username,
-                minutesAgo=minutes,
-                playerId=0,
-                playerName=playing.device or "",
-            )
-    answer.many("entry", entries)
+    if s.now_playing_everyone:
+        playing = s.listening.playing_now(limit=NOW_PLAYING_ENTRIES)
+    else:
+        own = s.listening.now_playing(user_id=caller.user_id)
+        playing = [] if own is None else [(caller.user_id, own)]
+    details = s.track_details([p.track_id for _, p in playing])
+    shown = [(user_id, p) for user_id, p in playing if p.track_id in details]
+    songs = s.song_nodes(caller, [details[p.track_id] for _, p in shown], name="entry")
+    now = s.clock()
+    for (user_id, p), entry in zip(shown, songs, strict=True):
+        entry.attrs.update(
+            username=_listener_name(s, caller, user_id),
+            minutesAgo=max(0, int((now - p.updated_at).total_seconds() // 60)),
+            playerId=0,
+            playerName=p.device or "",
+        )
+    answer.many("entry", songs)
     return answer
+
+
+def _listener_name(s: Subsonic, caller: Caller, user_id: str) -> str:
+    if user_id == caller.user_id:
+        return caller.username
+    try:
+        return s.accounts.get_account(user_id).user.display_name
+    except NotFound:  # the account went since it played
+        return ""
 
 
 # --- the listener and the server ---------------------------------------------------------------
