@@ -48,8 +48,11 @@ def test_a_playlist_over_http(client: TestClient, services: Services, listener: 
     assert (
         image["url"] == f"/api/v1/albums/{body['tracks']['items'][0]['track']['album']['id']}/cover"
     )
+    art = b"\xff\xd8\xff\xe0 a jpeg's first bytes"
+    services.media.put_bytes("covers/ab/cover.jpg", art, content_type="image/jpeg")
     cover = client.get(image["url"])
-    assert cover.status_code == 200 and cover.headers["content-type"].startswith("image/")
+    assert cover.status_code == 200 and cover.headers["content-type"] == "image/jpeg"
+    assert cover.content == art
     removed = client.request(
         "DELETE", f"{url}/tracks", json={"track_ids": [tracks[0]]}, headers=listener.auth
     )
