@@ -2,6 +2,7 @@
 
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -101,3 +102,26 @@ def test_concurrent_publishers_lose_nothing(event_log: EventLog) -> None:
     event_log.flush()
     seen = {(e.payload["worker"], e.payload["n"]) for e in event_log.read("busy", limit=10_000)}
     assert len(seen) == 2400
+
+
+@pytest.mark.nats
+def test_a_jetstream_reader_idle_past_the_servers_limit_reads_on() -> None:
+    """The server deletes a pull consumer nobody fetched from for a while: a consumer that had
+    caught up and waited must still get what is published after."""
+    from encore.adapters.events.jetstream import JetStreamEventLog
+
+    url = servers.nats_url()
+    stream = f"ENCORE_TEST_{secrets.token_hex(4).upper()}"
+    log = JetStreamEventLog(url, stream=stream, idle_reader_s=1.0)
+    try:
+        log.publish_durably("listens", [{"n": n} for n in range(3)])
+        first = log.read("listens", after=0, limit=100)
+        assert [e.payload["n"] for e in first] == [0, 1, 2]
+        assert log.read("listens", after=first[-1].offset, limit=100) == []
+        time.sleep(7.0)  # the server looks for idle consumers every few seconds
+        log.publish_durably("listens", [{"n": n} for n in (3, 4)])
+        later = log.read("listens", after=first[-1].offset, limit=100)
+        assert [e.payload["n"] for e in later] == [3, 4]
+    finally:
+        log.delete_stream()
+        log.close()

@@ -17,6 +17,7 @@ synchronous like the rest of Encore.
 
 import asyncio
 import hashlib
+import logging
 import threading
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ MESSAGE_EVENTS = 1_000  # events per message at most (well under the server's 1 
 _FETCH_WAIT_S = 2.0  # the most a read waits for messages the stream said it has
 _FETCH_BATCH = 256  # messages per fetch
 _CHAINS_PER_TOPIC = 8
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -50,10 +52,13 @@ class JetStreamEventLog:
         *,
         stream: str = "ENCORE",
         connect_timeout_s: float = 2.0,
+        idle_reader_s: float = 60.0,
     ) -> None:
         import nats
 
         self._stream = stream
+        # The server deletes a reader's pull consumer after this long without a fetch.
+        self._idle_reader_s = idle_reader_s
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="jetstream", daemon=True
@@ -137,8 +142,17 @@ class JetStreamEventLog:
         if chain is None:
             chain = _Chain(await self._subscribe(topic, after // SLOTS))
         events = [event for event in chain.pending if event.offset > after]
+        renewed = False
         while len(events) < limit and (not events or events[-1].offset < end):
             fetched = await self._fetch(chain.subscription)
+            if not fetched and not events and not renewed:
+                # The stream holds events past `after` and this reader got none: its pull
+                # consumer idled past `idle_reader_s` and the server deleted it. A new one
+                # from the same place; without this the consumer would wait forever.
+                await _unsubscribe(chain.subscription)
+                chain = _Chain(await self._subscribe(topic, after // SLOTS))
+                renewed = True
+                continue
             if not fetched:
                 break
             for message in fetched:
@@ -156,7 +170,7 @@ class JetStreamEventLog:
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
             opt_start_seq=max(1, from_sequence),
             ack_policy=AckPolicy.NONE,
-            inactive_threshold=60.0,
+            inactive_threshold=self._idle_reader_s,
         )
         return await self._js.pull_subscribe(
             self._subject(topic), stream=self._stream, config=config
@@ -183,7 +197,7 @@ class JetStreamEventLog:
         """Keep a few chains per topic: one a consumer left (it failed and went back) ends."""
         chains = [key for key in self._readers if key[0] == topic]
         for key in chains[: max(0, len(chains) - _CHAINS_PER_TOPIC + 1)]:
-            await self._readers.pop(key).subscription.unsubscribe()
+            await _unsubscribe(self._readers.pop(key).subscription)
 
     def last_offset(self, topic: str) -> int:
         return self._run(self._last_offset(topic))
@@ -224,3 +238,13 @@ class JetStreamEventLog:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join()
             self._loop.close()
+
+
+async def _unsubscribe(subscription: Any) -> None:
+    # A pull consumer the server already deleted may refuse to be deleted again: it is gone.
+    from nats.errors import Error as NatsError
+
+    try:
+        await subscription.unsubscribe()
+    except NatsError:
+        log.warning("a JetStream reader was gone before it was closed", exc_info=True)
