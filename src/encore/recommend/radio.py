@@ -136,7 +136,7 @@ class RadioService:
         seeds = track_numbers(serving, state["seeds"])
         if len(seeds) == 0:
             return []
-        query = unit_rows(unit_rows(vectors[seeds]).mean(axis=0))
+        query = centre_of(vectors[seeds])
         skipped = track_numbers(serving, state["skipped"])
         skipped_unit = unit_rows(vectors[skipped]) if len(skipped) else None
         if skipped_unit is not None:
@@ -209,6 +209,11 @@ def _key(station_id: str) -> str:
 def track_numbers(serving: ServingModel, track_ids: Sequence[str]) -> NDArray[np.int64]:
     found = [n for t in track_ids if (n := serving.track(t)) is not None]
     return np.asarray(found, dtype=np.int64)
+
+
+def centre_of(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
+    """The direction a set of tracks shares: the unit mean of their unit vectors."""
+    return unit_rows(unit_rows(vectors).mean(axis=0))
 
 
 def unit_rows(vectors: NDArray[np.float32]) -> NDArray[np.float32]:

@@ -10,7 +10,7 @@ import numpy as np
 
 from encore.recommend.model_store import ServingModel
 from encore.recommend.ports import Listeners
-from encore.recommend.radio import track_numbers, unit_rows
+from encore.recommend.radio import centre_of, track_numbers
 
 # An artist stands for its most popular tracks (as a radio seeded with it does).
 SEEDS = 50
@@ -51,7 +51,7 @@ class SimilarByTaste:
         numbers = track_numbers(serving, seeds)
         if len(numbers) == 0:
             return []
-        query = unit_rows(unit_rows(serving.model.item_vectors[numbers]).mean(axis=0))
+        query = centre_of(serving.model.item_vectors[numbers])
         k = min(len(serving.track_ids), limit + len(numbers))
         _, found = serving.index.search(query[None, :].astype(np.float32), k)
         ids: list[str] = serving.track_ids[found[0][found[0] >= 0]].tolist()
