@@ -256,17 +256,25 @@ def _log_end(backend: str, data_dir: Path, stream: str) -> int:
         log.close()
 
 
-def _lag(backend: str, data_dir: Path, stream: str) -> int:
-    """Events the slower consumer has still to apply. JetStream's offsets count messages
-    (times `SLOTS`), and every message here holds one batch."""
+def _lags(backend: str, data_dir: Path, stream: str) -> dict[str, int]:
+    """Events each consumer has still to apply. JetStream's offsets count messages (times
+    `SLOTS`), and every message here holds one batch."""
     end = _log_end(backend, data_dir, stream)
     offsets = _offsets(data_dir)
-    behind = max(end - offsets.get(name, 0) for name in ("history", "lake"))
-    if backend == "nats":
-        from encore.adapters.events.jetstream import SLOTS
+    lags = {}
+    for name in ("history", "lake"):
+        behind = max(0, end - offsets.get(name, 0))
+        if backend == "nats":
+            from encore.adapters.events.jetstream import SLOTS
 
-        return max(0, (behind + SLOTS - 1) // SLOTS) * BATCH
-    return max(0, behind)
+            behind = (behind + SLOTS - 1) // SLOTS * BATCH
+        lags[name] = behind
+    return lags
+
+
+def _lag(backend: str, data_dir: Path, stream: str) -> int:
+    """Events the slower consumer has still to apply."""
+    return max(_lags(backend, data_dir, stream).values())
 
 
 @contextmanager
@@ -310,6 +318,7 @@ class SteadyRun:
     p50_ms: float
     p99_ms: float
     lag_samples: list[int]  # events the slower consumer had still to apply, once a second
+    lag_samples_by_consumer: dict[str, list[int]]
     max_lag_events: int
     lag_at_end_events: int
     drain_after_load_s: float
@@ -387,10 +396,14 @@ def _steady_load(
     cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     for thread in threads:
         thread.start()
+    by_consumer: dict[str, list[int]] = {"history": [], "lake": []}
     samples: list[int] = []
     while any(thread.is_alive() for thread in threads):
         time.sleep(1.0)
-        samples.append(_lag(backend, seeded.data_dir, stream))
+        lags = _lags(backend, seeded.data_dir, stream)
+        for name, lag in lags.items():
+            by_consumer[name].append(lag)
+        samples.append(max(lags.values()))
     ended = time.monotonic()
     cores = {
         name: round((cpu_seconds(pid) - cpu_before[name]) / (ended - began), 2)
@@ -413,6 +426,7 @@ def _steady_load(
         p50_ms=latencies[len(latencies) // 2] * 1000,
         p99_ms=latencies[int(len(latencies) * 0.99)] * 1000,
         lag_samples=samples,
+        lag_samples_by_consumer=by_consumer,
         max_lag_events=max(samples, default=0),
         lag_at_end_events=samples[-1] if samples else 0,
         drain_after_load_s=round(time.monotonic() - drain_started, 2),

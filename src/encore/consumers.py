@@ -25,12 +25,18 @@ class ConsumerRunner:
         # cost less per event (26,000 events/s at 5,000, 33,000 at 20,000; no gain beyond).
         batch: int = 20_000,
         idle_s: float = 0.05,
+        # After a batch that was not full, the wait before the next read, so that events
+        # gather into a larger batch: a batch's statistics cost per distinct track, and at
+        # 20,000 events/s, batches of 1,000 cost the history consumer twice as much an event
+        # as batches of 20,000 (48 against 23 us). It bounds how stale the history may be.
+        gather_s: float = 0.5,
         retry_s: float = 1.0,
     ) -> None:
         self._events = events
         self.consumers = list(consumers)
         self._batch = batch
         self._idle_s = idle_s
+        self._gather_s = gather_s
         self._retry_s = retry_s
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -87,5 +93,7 @@ class ConsumerRunner:
                 log.exception("consumer %s failed; retrying its batch", consumer.name)
                 self._stop.wait(self._retry_s)
                 continue
-            if applied < self._batch:
+            if applied == 0:
                 self._stop.wait(self._idle_s)
+            elif applied < self._batch:
+                self._stop.wait(self._gather_s)

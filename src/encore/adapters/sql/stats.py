@@ -2,7 +2,7 @@
 the consumers' offsets."""
 
 from collections import Counter, defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -10,10 +10,22 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from encore.adapters.sql.driver_rows import DriverRows
 from encore.adapters.sql.tables import consumer_offsets, country_daily_plays, track_stats, tracks
 from encore.history.model import Play, decay, play_weight, popularity
 
 _CHUNK = 900  # ids per IN (...) list, under SQLite's bound-parameter limit
+# The consumer's writes, per batch (see `DriverRows`); `?` markers, both dialects take the syntax.
+_UPSERT_STATS = (
+    "INSERT INTO track_stats (track_id, plays, score, scored_at) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (track_id) DO UPDATE SET plays = excluded.plays, score = excluded.score, "
+    "scored_at = excluded.scored_at"
+)
+_UPSERT_DAILY = (
+    "INSERT INTO country_daily_plays (day, country, track_id, plays) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (day, country, track_id) "
+    "DO UPDATE SET plays = country_daily_plays.plays + excluded.plays"
+)
 
 
 def _insert(connection: Connection, table: Any) -> Any:
@@ -42,49 +54,24 @@ class SqlListeningStats:
         weights: dict[str, float] = defaultdict(float)
         for play in plays:
             weights[play.track_id] += play_weight(play.listened_at, now)
-        scores = self._scores(list(counts))
-        rows: list[dict[str, Any]] = []
+        driver = DriverRows(self._c)
+        scores = self._scores(driver, counts)
+        stamp = driver.stamp(now)
+        rows = []
         for track_id, plays_now in counts.items():
             old_plays, old_score, scored_at = scores.get(track_id, (0, 0.0, now))
-            rows.append(
-                {
-                    "track_id": track_id,
-                    "plays": old_plays + plays_now,
-                    "score": decay(old_score, scored_at, now) + weights[track_id],
-                    "scored_at": now,
-                }
-            )
-        upsert = _insert(self._c, track_stats)
-        self._c.execute(
-            upsert.on_conflict_do_update(
-                index_elements=[track_stats.c.track_id],
-                set_={
-                    "plays": upsert.excluded.plays,
-                    "score": upsert.excluded.score,
-                    "scored_at": upsert.excluded.scored_at,
-                },
-            ),
-            rows,
-        )
-        self._c.execute(
-            update(tracks)
-            .where(tracks.c.id == bindparam("b_id"))
-            .values(popularity=bindparam("b_popularity")),
-            [{"b_id": r["track_id"], "b_popularity": popularity(r["score"])} for r in rows],
+            score = decay(old_score, scored_at, now) + weights[track_id]
+            rows.append((track_id, old_plays + plays_now, score, stamp))
+        driver.execute_many(_UPSERT_STATS, rows)
+        driver.execute_many(
+            "UPDATE tracks SET popularity = ? WHERE id = ?",
+            [(popularity(score), track_id) for track_id, _, score, _ in rows],
         )
         daily = Counter((p.listened_at.date(), p.country, p.track_id) for p in plays)
-        upsert = _insert(self._c, country_daily_plays)
-        self._c.execute(
-            upsert.on_conflict_do_update(
-                index_elements=[
-                    country_daily_plays.c.day,
-                    country_daily_plays.c.country,
-                    country_daily_plays.c.track_id,
-                ],
-                set_={"plays": country_daily_plays.c.plays + upsert.excluded.plays},
-            ),
+        driver.execute_many(
+            _UPSERT_DAILY,
             [
-                {"day": day, "country": country, "track_id": track_id, "plays": n}
+                (driver.day(day), country, track_id, n)
                 for (day, country, track_id), n in daily.items()
             ],
         )
@@ -128,15 +115,14 @@ class SqlListeningStats:
         )
         return [row.track_id for row in self._c.execute(query)]
 
-    def _scores(self, track_ids: list[str]) -> dict[str, tuple[int, float, datetime]]:
-        found = {}
-        for start in range(0, len(track_ids), _CHUNK):
-            query = select(track_stats).where(
-                track_stats.c.track_id.in_(track_ids[start : start + _CHUNK])
-            )
-            for row in self._c.execute(query):
-                found[row.track_id] = (row.plays, row.score, row.scored_at)
-        return found
+    def _scores(
+        self, driver: DriverRows, track_ids: Iterable[str]
+    ) -> dict[str, tuple[int, float, datetime]]:
+        rows = driver.select_in(
+            "SELECT track_id, plays, score, scored_at FROM track_stats WHERE track_id IN ({})",
+            track_ids,
+        )
+        return {row[0]: (row[1], row[2], driver.instant(row[3])) for row in rows}
 
     def plays(self, track_id: str) -> int:
         """The track's play count (for reports and tests)."""
