@@ -169,7 +169,7 @@ http {{
             audio/flac flac;
         }}
         sendfile on;
-        sendfile_max_chunk 128k;
+        sendfile_max_chunk 64k;  # as the edge's, so the two differ only by the check
         tcp_nopush on;
     }}
 }}
