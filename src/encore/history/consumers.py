@@ -45,8 +45,17 @@ class HistoryConsumer:
     def handle(self, events: Sequence[Event]) -> None:
         countries: dict[str, str] = {}
         listens = []
+        # The events of one request share the time they were received: read it once.
+        instants: dict[str, datetime] = {}
+
+        def received(text: str) -> datetime:
+            found = instants.get(text)
+            if found is None:
+                found = instants[text] = datetime.fromisoformat(text)
+            return found
+
         for event in events:
-            listen = listen_of(event.payload)
+            listen = listen_of(event.payload, received=received)
             if listen is not None:
                 listens.append(listen)
                 countries[listen.event_id] = event.payload["country"]

@@ -293,8 +293,13 @@ def _payload(
 _SKIPPED = EventType.SKIPPED.value
 
 
-def listen_of(payload: Mapping[str, Any]) -> Listen | None:
-    """The listen a logged event makes, if it closes a play."""
+def listen_of(
+    payload: Mapping[str, Any],
+    *,
+    received: Callable[[str], datetime] = datetime.fromisoformat,
+) -> Listen | None:
+    """The listen a logged event makes, if it closes a play. `received` reads the time Encore
+    heard of it, which a whole batch shares: a consumer passes one that remembers."""
     if payload["type"] not in CLOSING:
         return None
     return Listen(
@@ -304,7 +309,7 @@ def listen_of(payload: Mapping[str, Any]) -> Listen | None:
         listened_at=datetime.fromisoformat(payload["listened_at"]),
         duration_played_ms=payload["duration_played_ms"],
         completed=payload["completed"],
-        received_at=datetime.fromisoformat(payload["received_at"]),
+        received_at=received(payload["received_at"]),
         skipped=payload["type"] == _SKIPPED,
         context_type=payload["context_type"],
         context_id=payload["context_id"],

@@ -108,10 +108,15 @@ class SqliteEventLog:
                 'WHERE topic = ? AND "offset" > ? ORDER BY "offset" LIMIT ?',
                 (topic, after, limit),
             ).fetchall()
-        return [
-            Event(offset, topic, orjson.loads(payload), datetime.fromisoformat(published))
-            for offset, payload, published in rows
-        ]
+        # The events of one `publish` share their time: each distinct one is read once.
+        stamps: dict[str, datetime] = {}
+        events = []
+        for offset, payload, published in rows:
+            stamp = stamps.get(published)
+            if stamp is None:
+                stamp = stamps[published] = datetime.fromisoformat(published)
+            events.append(Event(offset, topic, orjson.loads(payload), stamp))
+        return events
 
     def last_offset(self, topic: str) -> int:
         with self._read_lock:

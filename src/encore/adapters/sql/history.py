@@ -83,22 +83,29 @@ class SqlHistoryStore:
         """Listens as the driver takes them, in `_COLUMNS` order, without SQLAlchemy's per-row
         bind processing (most of the consumer's time once)."""
         stamp = self._driver.stamp
-        return [
-            (
-                listen.event_id,
-                listen.user_id,
-                listen.track_id,
-                stamp(listen.listened_at),
-                listen.duration_played_ms,
-                listen.completed,
-                listen.skipped,
-                listen.context_type,
-                listen.context_id,
-                listen.device,
-                stamp(listen.received_at),
+        # A batch's listens mostly share their received time (one request's events): written once.
+        received: dict[datetime, Any] = {}
+        rows = []
+        for listen in listens:
+            received_at = received.get(listen.received_at)
+            if received_at is None:
+                received_at = received[listen.received_at] = stamp(listen.received_at)
+            rows.append(
+                (
+                    listen.event_id,
+                    listen.user_id,
+                    listen.track_id,
+                    stamp(listen.listened_at),
+                    listen.duration_played_ms,
+                    listen.completed,
+                    listen.skipped,
+                    listen.context_type,
+                    listen.context_id,
+                    listen.device,
+                    received_at,
+                )
             )
-            for listen in listens
-        ]
+        return rows
 
     def recent(
         self, user_id: str, *, limit: int, before: datetime | None = None
