@@ -1,8 +1,10 @@
 """Running a page's shell commands as a reader would, in a throwaway checkout-like directory."""
 
+import contextlib
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -117,11 +119,21 @@ def run_page(blocks: list[Block], directory: Path, music: Path, timeout_s: float
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         output, _ = process.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        process.terminate()  # its EXIT trap stops the servers it started
-        output, _ = process.communicate(timeout=30)
-        output += f"\n(stopped after {timeout_s:.0f} s)".encode()
+        output = _stop(process) + f"\n(stopped after {timeout_s:.0f} s)".encode()
+    except BaseException:  # pytest's own timeout, Ctrl-C: leave no server behind
+        _stop(process)
+        raise
     return PageRun(process.returncode, output.decode(errors="replace"))
+
+
+def _stop(process: "subprocess.Popen[bytes]") -> bytes:
+    # The script and its foreground command; its EXIT trap stops the servers it started.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    output, _ = process.communicate(timeout=30)
+    return output

@@ -36,7 +36,8 @@ def test_a_block_marked_not_run_says_why(block: Block) -> None:
 def test_there_are_commands_to_run() -> None:
     # A change to the reader that found nothing would make every page pass.
     assert sum(len(b.commands) for found in RUN.values() for b in found) >= 20
-    assert len(NOT_RUN) <= 5, [b.where for b in NOT_RUN]
+    # Blocks a test cannot run are allowed, and listed, but they must stay the exception.
+    assert len(NOT_RUN) <= 8, [b.where for b in NOT_RUN]
 
 
 PAGE = """\
