@@ -14,10 +14,8 @@ NOT_RUN = [b for found in PAGES.values() for b in found if b.not_run is not None
 
 
 def _page_param(page: Path) -> object:
-    starts_servers = any(serves(c) for b in RUN[page] for c in b.commands)
-    marks = [pytest.mark.docs]
-    if starts_servers or len(RUN[page]) > 1:
-        marks += [pytest.mark.slow, pytest.mark.timeout(600)]
+    # Each page starts processes (servers, imports, make): seconds at least, a minute with a demo.
+    marks = [pytest.mark.docs, pytest.mark.slow, pytest.mark.timeout(600)]
     return pytest.param(page, id=str(page), marks=marks)
 
 
