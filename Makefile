@@ -7,20 +7,22 @@ STAMP := $(VENV)/.installed
 DATA ?= ./var
 HOST ?= 127.0.0.1
 PORT ?= 8080
+# Options for the demo `make run` builds on a first start (e.g. --pieces 6 for a quicker one).
+DEMO_OPTIONS ?=
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test lint typecheck unit docs bench clean
 
 # On first start (no accounts yet, or a demo left unfinished) the demo is built before serving.
 run: $(STAMP)
-	ENCORE_HOST=$(HOST) ENCORE_PORT=$(PORT) $(BIN)/encore demo --data $(DATA) --first-start
+	ENCORE_HOST=$(HOST) ENCORE_PORT=$(PORT) $(BIN)/encore demo --data $(DATA) --first-start $(DEMO_OPTIONS)
 	$(BIN)/encore serve --data $(DATA) --host $(HOST) --port $(PORT)
 
 test: $(STAMP) lint typecheck
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench docsite
+	$(BIN)/ruff format --check src tests bench docsite
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
@@ -28,6 +30,10 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
+
+# The documentation site into ./site (tests/docs builds it too, with --strict, in `make test`).
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict
 
 bench: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
@@ -41,4 +47,4 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache site

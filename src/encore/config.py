@@ -25,71 +25,167 @@ DEFAULT_DATA_DIR = Path("./var")
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ENCORE_", extra="forbid", frozen=True)
 
-    data_dir: Path = Field(default=DEFAULT_DATA_DIR, alias="ENCORE_DATA")
-    database_url: str | None = Field(
-        default=None, description="SQLAlchemy URL; default: SQLite file in the data directory"
+    # Every setting has a description: docs/reference/configuration.md is rendered from them.
+    data_dir: Path = Field(
+        default=DEFAULT_DATA_DIR,
+        alias="ENCORE_DATA",
+        description="The data directory: the embedded default's whole state (database, media, "
+        "search index, event log, lake, models, secret key). `--data` on the command line",
     )
-    host: str = "127.0.0.1"
-    port: int = Field(default=8080, ge=1, le=65535)
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the database, e.g. "
+        "`postgresql://encore@db.internal/encore` (psycopg 3); default: the SQLite file "
+        "`encore.db` in the data directory",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `encore serve` listens on")
+    port: int = Field(default=8080, ge=1, le=65535, description="Port `encore serve` listens on")
 
     secret_key: SecretStr | None = Field(
-        default=None, description="Signing secret; default: generated once into the data directory"
+        default=None,
+        description="Master secret that access tokens, Subsonic passwords and (unless "
+        "`stream_signing_keys` is set) audio URLs are derived from; every node of a fleet needs "
+        "the same. Default: generated once into `DATA/secret.key`",
     )
-    signup_open: bool = True
-    access_token_ttl_s: int = Field(default=900, ge=30, le=86_400)
-    refresh_token_ttl_s: int = Field(default=30 * 86_400, ge=3600)
+    signup_open: bool = Field(
+        default=True,
+        description="Whether anyone may create an account with `POST /api/v1/users`; "
+        "`encore users add` works either way",
+    )
+    access_token_ttl_s: int = Field(
+        default=900, ge=30, le=86_400, description="Lifetime of an access token, in seconds"
+    )
+    refresh_token_ttl_s: int = Field(
+        default=30 * 86_400, ge=3600, description="Lifetime of a refresh token, in seconds"
+    )
 
-    max_body_bytes: int = Field(default=1 << 20, ge=1024)
-    login_attempts_per_minute: int = Field(default=10, ge=1)
-    catalog_cache_ttl_s: float = Field(default=60.0, ge=0)
-    catalog_cache_entries: int = Field(default=100_000, ge=0)
-    access_log: bool = False
+    max_body_bytes: int = Field(
+        default=1 << 20,
+        ge=1024,
+        description="Largest request body accepted (413 above it); listening-event batches "
+        "may be up to 8 MiB",
+    )
+    login_attempts_per_minute: int = Field(
+        default=10,
+        ge=1,
+        description="Failed sign-ins allowed per minute for one account (five times as many "
+        "per client address); 429 after",
+    )
+    catalog_cache_ttl_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="How long a rendered catalog document (track, album, artist) is served from "
+        "the cache; at most half of `stream_url_ttl_s`",
+    )
+    catalog_cache_entries: int = Field(
+        default=100_000, ge=0, description="Most catalog documents kept in the in-process cache"
+    )
+    access_log: bool = Field(default=False, description="Log every HTTP request (uvicorn's log)")
 
-    # Where audio and cover art live: a directory under the data directory, or any S3 API.
-    media_backend: Literal["local", "s3"] = "local"
-    s3_bucket: str = "encore-media"
-    s3_endpoint_url: str | None = None
-    s3_access_key: str | None = None
-    s3_secret_key: SecretStr | None = None
-    s3_region: str = "us-east-1"
-    # Search: Tantivy in <data>/search (embedded), or a Typesense cluster.
-    search_backend: Literal["tantivy", "typesense"] = "tantivy"
-    typesense_url: str = "http://127.0.0.1:8108"
-    typesense_api_key: SecretStr | None = None
-    typesense_collection: str = "encore"
-    # Edge origins stream URLs point at, by region ('us', 'eu', 'asia'), in order of preference;
-    # empty: the API's own address (its /audio route is an edge).
-    cdn_origins: dict[str, list[str]] = Field(default_factory=dict)
-    cdn_health_path: str = "/healthz"
-    cdn_health_interval_s: float = Field(default=10.0, gt=0)
+    media_backend: Literal["local", "s3"] = Field(
+        default="local",
+        description="Where audio and cover art live: `local` (`DATA/media`) or `s3` (any S3 API)",
+    )
+    s3_bucket: str = Field(default="encore-media", description="Bucket of the `s3` media backend")
+    s3_endpoint_url: str | None = Field(
+        default=None, description="Endpoint of the S3 API; default: AWS's for `s3_region`"
+    )
+    s3_access_key: str | None = Field(
+        default=None, description='S3 access key (required with `media_backend = "s3"`)'
+    )
+    s3_secret_key: SecretStr | None = Field(
+        default=None, description='S3 secret key (required with `media_backend = "s3"`)'
+    )
+    s3_region: str = Field(default="us-east-1", description="S3 region")
+    search_backend: Literal["tantivy", "typesense"] = Field(
+        default="tantivy",
+        description="Search engine: `tantivy` (embedded, index in `DATA/search`) or `typesense` "
+        "(a Typesense cluster; run `encore search reindex` after switching)",
+    )
+    typesense_url: str = Field(default="http://127.0.0.1:8108", description="Typesense's URL")
+    typesense_api_key: SecretStr | None = Field(
+        default=None,
+        description='Typesense\'s API key (required with `search_backend = "typesense"`)',
+    )
+    typesense_collection: str = Field(
+        default="encore", description="Typesense collection holding Encore's documents"
+    )
+    cdn_origins: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Edge origins stream URLs point at, by region (`us`, `eu`, `asia`), in "
+        'order of preference, as JSON: `{"eu": ["https://eu1.cdn.example"]}`; empty: '
+        "the API's own address (its `/audio` route is an edge)",
+    )
+    cdn_health_path: str = Field(
+        default="/healthz", description="Path probed on each edge origin to mark it up or down"
+    )
+    cdn_health_interval_s: float = Field(
+        default=10.0, gt=0, description="Seconds between two probes of the edge origins"
+    )
 
-    # Signed audio URLs. The first key signs, every key verifies: to rotate, put a new key first,
-    # and drop the last one a TTL later. Empty: one key derived from the secret key.
     # ENCORE_STREAM_SIGNING_KEYS takes a comma-separated list (as nginx's ENCORE_STREAM_KEYS).
-    stream_signing_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
-    stream_url_ttl_s: int = Field(default=3600, ge=60, le=7 * 86_400)
-    # The edge's disk cache in front of a remote media store (default: DATA/edge-cache).
-    edge_cache_dir: Path | None = None
-    edge_cache_max_bytes: int = Field(default=20 * 1024**3, ge=1024**2)
-    # The event log: a SQLite file in the data directory, or a NATS JetStream stream.
-    event_log: Literal["sqlite", "nats"] = "sqlite"
-    nats_url: str = "nats://127.0.0.1:4222"
-    nats_stream: str = Field(default="ENCORE", pattern=r"^[A-Za-z0-9_-]+$")
-    # The log's consumers (history, counts, lake) run inside `encore serve`; false: they run in
-    # `encore consume` processes of their own.
-    run_consumers: bool = True
-    # Subsonic clients may sign in with a password (`p`) or a token (`t` + `s`) as well as an
-    # OpenSubsonic API key; false leaves API keys alone (errors 41 and 42 for the others).
-    subsonic_password_auth: bool = True
-    # Subsonic's getNowPlaying shows what the server's listeners play (by display name), as
-    # other Subsonic servers do; "own" shows each listener only their own.
-    subsonic_now_playing: Literal["everyone", "own"] = "everyone"
-    # Personalization's batch runs inside `encore serve`: how often it looks for listeners
-    # whose Monday (or, for Daily Mix, midnight) has come; 0 turns the scheduler off.
-    recommend_check_s: float = Field(default=3600.0, ge=0)
-    recommend_runner: Literal["local", "spark"] = "local"
-    # Worker processes of the local runner (default: one per core).
-    recommend_workers: int | None = Field(default=None, ge=1, le=256)
+    stream_signing_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Keys that sign audio URLs, comma-separated, 32 characters or more each. "
+        "The first signs, every key verifies: to rotate, put a new key first and drop the old "
+        "one a TTL later. Empty: one key derived from `secret_key`",
+    )
+    stream_url_ttl_s: int = Field(
+        default=3600, ge=60, le=7 * 86_400, description="Seconds a signed audio URL stays valid"
+    )
+    edge_cache_dir: Path | None = Field(
+        default=None,
+        description="The audio edge's disk cache in front of a remote (S3) media store; "
+        "default: `DATA/edge-cache`",
+    )
+    edge_cache_max_bytes: int = Field(
+        default=20 * 1024**3,
+        ge=1024**2,
+        description="Size cap of the edge's disk cache (least recently used out first)",
+    )
+    event_log: Literal["sqlite", "nats"] = Field(
+        default="sqlite",
+        description="The listening event log: `sqlite` (`DATA/events.db`) or `nats` "
+        "(a NATS JetStream stream)",
+    )
+    nats_url: str = Field(default="nats://127.0.0.1:4222", description="NATS server URL")
+    nats_stream: str = Field(
+        default="ENCORE",
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="JetStream stream holding the event log",
+    )
+    run_consumers: bool = Field(
+        default=True,
+        description="Run the event log's consumers (history, counts, lake) inside "
+        "`encore serve`; false: run them with `encore consume` in processes of their own",
+    )
+    subsonic_password_auth: bool = Field(
+        default=True,
+        description="Let Subsonic clients sign in with a password (`p`) or token (`t` + `s`) as "
+        "well as an OpenSubsonic API key; false leaves API keys alone (errors 41 and 42)",
+    )
+    subsonic_now_playing: Literal["everyone", "own"] = Field(
+        default="everyone",
+        description="What Subsonic's `getNowPlaying` shows: what the server's listeners play "
+        "(by display name), or `own`: each listener only their own",
+    )
+    recommend_check_s: float = Field(
+        default=3600.0,
+        ge=0,
+        description="How often `encore serve` looks for listeners whose Monday (or, for Daily "
+        "Mix, midnight) has come and makes their playlists; 0 turns the scheduler off",
+    )
+    recommend_runner: Literal["local", "spark"] = Field(
+        default="local",
+        description="Where personalization's batch runs: `local` (a process pool) or `spark` "
+        "(`pip install -e '.[spark]'` and a Java runtime)",
+    )
+    recommend_workers: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        description="Worker processes of the local runner; default: one per core",
+    )
 
     @field_validator("stream_signing_keys", mode="before")
     @classmethod

@@ -5,7 +5,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    ProcessCollector,
+    generate_latest,
+)
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -76,6 +81,8 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     registry = CollectorRegistry()
+    # The process's CPU, memory and file descriptors, read from /proc when scraped.
+    ProcessCollector(registry=registry)
     problems.install(app)
     # The busiest routes first: the router tries them in order.
     app.include_router(catalog_router)

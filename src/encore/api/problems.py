@@ -78,7 +78,12 @@ def problem(
 
 
 def status_of(error: errors.EncoreError) -> int:
-    for cls in type(error).__mro__:
+    return status_for(type(error))
+
+
+def status_for(error: type[errors.EncoreError]) -> int:
+    """The HTTP status of a kind of domain error (its nearest mapped base's; else 400)."""
+    for cls in error.__mro__:
         if cls in STATUS_BY_ERROR:
             return STATUS_BY_ERROR[cls]
     return 400
