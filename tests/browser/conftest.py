@@ -5,6 +5,7 @@ player needs, in well under a minute); the server runs as a real `encore serve` 
 """
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,15 @@ from tests.servers import require_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+# Kept after the run (CI collects this folder); ENCORE_TEST_ARTIFACTS puts it elsewhere.
+ARTIFACTS = (
+    Path(
+        os.environ.get(
+            "ENCORE_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"
+        )
+    )
+    / "browser"
+)
 SMALL_DEMO = DemoOptions(pieces=4, listeners=4, catalog_size=100, weeks=2, jobs=2)
 
 
