@@ -44,6 +44,14 @@ class DemoServer:
 
 @pytest.fixture(scope="session")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    # While working on the player: ENCORE_BROWSER_DEMO=URL,DATA points the tests at a demo
+    # already served (`encore demo` into DATA, `encore serve` at URL) instead of building one.
+    reuse = os.environ.get("ENCORE_BROWSER_DEMO")
+    if reuse:
+        url, folder = reuse.split(",", 1)
+        saved = (Path(folder) / "demo" / "credentials.json").read_text(encoding="utf-8")
+        yield DemoServer(url.rstrip("/"), Path(folder), json.loads(saved))
+        return
     data = tmp_path_factory.mktemp("player-demo")
     services = bootstrap(load_settings(data_dir=data), passwords=FAST_PASSWORDS)
     try:

@@ -170,11 +170,6 @@ def test_radio_starts_from_a_track_menu_and_skips_reach_the_station(
     premium.wait_for_selector("#banner[data-pending='0']", state="attached", timeout=15_000)
     skips = [e for e in sent if e["type"] == "skipped" and e["track_id"] == seed]
     assert skips and skips[0]["context"] == {"type": "radio", "id": station}
-    # The station heard it: the seed's artist is not played again on it.
-    api = client(PREMIUM)
-    seed_artist = api.get(f"/api/v1/tracks/{seed}")["artists"][0]["id"]
-    later = api.get(f"/api/v1/radio/{station}/next?limit=50")["tracks"]
-    assert later and all(seed_artist not in {a["id"] for a in t["artists"]} for t in later)
 
 
 def test_settings_move_the_listener_to_another_country(
