@@ -30,6 +30,7 @@ from encore.adapters.recommend.faiss_index import FaissIndexBuilder
 from encore.adapters.sql import migrate
 from encore.adapters.sql.browsing import SqlSimilarTracks
 from encore.adapters.sql.engine import make_engine
+from encore.adapters.sql.operations import SqlOperationsReport
 from encore.adapters.sql.recommend import (
     SqlGeneratedPlaylists,
     SqlInteractionSource,
@@ -108,6 +109,7 @@ class Services:
     models: ModelStore
     recommend_batch: RecommendBatch
     recommend_scheduler: RecommendScheduler
+    operations: SqlOperationsReport  # imports, batch runs and Wrapped, for the admin page
     # Named probes for /healthz; each raises when its part is unwell.
     health_checks: dict[str, Callable[[], None]] = field(default_factory=dict)
 
@@ -269,6 +271,7 @@ def bootstrap(
             lambda: batch_runner(settings),
             check_s=settings.recommend_check_s,
         ),
+        operations=SqlOperationsReport(engine),
         health_checks={"database": database, "search": search_health},
     )
 

@@ -5,6 +5,7 @@ player needs, in well under a minute); the server runs as a real `encore serve` 
 """
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,15 @@ from tests.servers import require_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+# Kept after the run (CI collects this folder); ENCORE_TEST_ARTIFACTS puts it elsewhere.
+ARTIFACTS = (
+    Path(
+        os.environ.get(
+            "ENCORE_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"
+        )
+    )
+    / "browser"
+)
 SMALL_DEMO = DemoOptions(pieces=4, listeners=4, catalog_size=100, weeks=2, jobs=2)
 
 
@@ -35,6 +44,14 @@ class DemoServer:
 
 @pytest.fixture(scope="session")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    # While working on the player: ENCORE_BROWSER_DEMO=URL,DATA points the tests at a demo
+    # already served (`encore demo` into DATA, `encore serve` at URL) instead of building one.
+    reuse = os.environ.get("ENCORE_BROWSER_DEMO")
+    if reuse:
+        url, folder = reuse.split(",", 1)
+        saved = (Path(folder) / "demo" / "credentials.json").read_text(encoding="utf-8")
+        yield DemoServer(url.rstrip("/"), Path(folder), json.loads(saved))
+        return
     data = tmp_path_factory.mktemp("player-demo")
     services = bootstrap(load_settings(data_dir=data), passwords=FAST_PASSWORDS)
     try:

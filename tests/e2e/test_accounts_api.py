@@ -267,3 +267,35 @@ def test_two_listeners_see_themselves(
     ada, bob = make_listener("ada@example.com"), make_listener("bob@example.com")
     assert client.get("/api/v1/me", headers=ada.auth).json()["email"] == "ada@example.com"
     assert client.get("/api/v1/me", headers=bob.auth).json()["email"] == "bob@example.com"
+
+
+def test_the_listener_changes_country_and_name(client: TestClient, listener: Listener) -> None:
+    markets = client.get("/api/v1/markets").json()["markets"]
+    assert "SE" in markets and "GB" in markets and markets == sorted(markets)
+    changed = client.patch(
+        "/api/v1/me", json={"country": "gb", "display_name": " Ada L. "}, headers=listener.auth
+    )
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["country"], changed.json()["display_name"]) == ("GB", "Ada L.")
+    me = client.get("/api/v1/me", headers=listener.auth).json()
+    assert (me["country"], me["display_name"]) == ("GB", "Ada L.")
+    # Nothing given changes nothing.
+    assert client.patch("/api/v1/me", json={}, headers=listener.auth).json()["country"] == "GB"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"country": "XX"}, {"country": "GBR"}, {"country": 46}, {"display_name": ""}, {"plan": "x"}],
+)
+def test_a_bad_profile_change_is_refused_and_changes_nothing(
+    client: TestClient, listener: Listener, body: dict[str, object]
+) -> None:
+    refused = client.patch("/api/v1/me", json=body, headers=listener.auth)
+    assert refused.status_code == 422
+    assert refused.headers["content-type"] == PROBLEM
+    me = client.get("/api/v1/me", headers=listener.auth).json()
+    assert (me["country"], me["display_name"]) == ("SE", "ada")
+
+
+def test_a_profile_change_needs_a_session(client: TestClient) -> None:
+    assert client.patch("/api/v1/me", json={"country": "GB"}).status_code == 401

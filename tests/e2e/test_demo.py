@@ -1,10 +1,11 @@
 """`encore demo`, run small as a user would: music that plays, a catalog, accounts that sign in
 with the printed passwords, a history with structure, and a re-run that adds nothing."""
 
+import json
 import re
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from encore.catalog.model import ExternalKind, Quality
 from encore.cli import app
 from encore.config import load_settings
 from encore.demo import catalog
+from encore.demo.accounts import DEMO_USERS
 from encore.demo.build import PIECES_NAMESPACE
 from encore.demo.repertoire import all_pieces
 from encore.errors import NotAuthenticated
@@ -96,16 +98,21 @@ def test_the_catalog_is_metadata_only(services: Services) -> None:
 
 def test_the_printed_credentials_sign_in(built: tuple[Path, str], services: Services) -> None:
     found = _passwords(built[1])
-    assert set(found) == {"free@demo.encore", "premium@demo.encore"}
-    expected = (("free@demo.encore", "free", "DE"), ("premium@demo.encore", "premium", "US"))
-    for email, plan, country in expected:
+    assert set(found) == {"free@demo.encore", "premium@demo.encore", "admin@demo.encore"}
+    expected = (
+        ("free@demo.encore", "free", "DE", False),
+        ("premium@demo.encore", "premium", "US", False),
+        ("admin@demo.encore", "premium", "GB", True),
+    )
+    for email, plan, country, admin in expected:
         tokens = services.accounts.sign_in(email=email, password=found[email])
         user_id = services.access_tokens.verify(tokens.access_token).user_id
         account = services.accounts.get_account(user_id)
-        assert (account.user.plan.value, account.user.country) == (plan, country)
+        user = account.user
+        assert (user.plan.value, user.country, user.is_admin) == (plan, country, admin)
     # The synthetic listeners are real accounts, but nobody can sign in as them.
     with services.uow(readonly=True) as uow:
-        assert uow.users.count() == 2 + LISTENERS
+        assert uow.users.count() == len(DEMO_USERS) + LISTENERS
     with pytest.raises(NotAuthenticated):
         services.accounts.sign_in(email="listener-000@demo.encore", password="!demo-listener")
 
@@ -144,6 +151,28 @@ def test_histories_have_structure(services: Services) -> None:
     assert sum(map(len, everyone)) > 10 * LISTENERS
 
 
+def test_the_history_reaches_the_lake_and_makes_a_wrapped(services: Services) -> None:
+    listens = _history(services, "premium@demo.encore")
+    premium = _user(services, "premium@demo.encore")
+    with services.lake.connect() as db:
+        rows = db.execute(
+            "SELECT id, type, duration_played_ms FROM listens WHERE user_id = ?", [premium]
+        ).fetchall()
+    assert sorted(rows) == sorted(
+        (listen.event_id, "skipped" if listen.skipped else "play_ended", listen.duration_played_ms)
+        for listen in listens
+    )
+    assert services.lake.position() == 0  # the event log's offsets are the log's alone
+    year = max(listen.listened_at for listen in listens).astimezone(UTC).year
+    in_year = [listen for listen in listens if listen.listened_at.astimezone(UTC).year == year]
+    wrapped = json.loads(services.wrapped.get(user_id=premium, year=year))
+    assert wrapped["plays"] == len(in_year)
+    minutes = round(sum(listen.duration_played_ms for listen in in_year) / 60_000)
+    assert wrapped["minutes_listened"] == minutes > 0
+    assert sum(wrapped["minutes_by_month"]) == pytest.approx(minutes, abs=12)
+    assert wrapped["top_artists"] and wrapped["top_tracks"] and wrapped["top_genres"]
+
+
 def _user(services: Services, email: str) -> str:
     with services.uow(readonly=True) as uow:
         user = uow.users.get_by_email(email)
@@ -180,7 +209,7 @@ def test_running_it_again_adds_nothing(built: tuple[Path, str], services: Servic
     (data / "demo" / "ready.json").unlink()
     _demo(data, *SMALL)
     with services.uow(readonly=True) as uow:
-        assert uow.users.count() == 2 + LISTENERS
+        assert uow.users.count() == len(DEMO_USERS) + LISTENERS
         assert len(uow.external_ids.in_namespace(catalog.NAMESPACE, ExternalKind.TRACK)) == CATALOG
     assert _history(services, "free@demo.encore") == before
     premium = _user(services, "premium@demo.encore")
@@ -200,7 +229,7 @@ def test_a_larger_demo_tops_up(built: tuple[Path, str], services: Services) -> N
         str(CATALOG + 30),
     )
     with services.uow(readonly=True) as uow:
-        assert uow.users.count() == 4 + LISTENERS
+        assert uow.users.count() == len(DEMO_USERS) + LISTENERS + 2
         assert (
             len(uow.external_ids.in_namespace(catalog.NAMESPACE, ExternalKind.TRACK))
             == CATALOG + 30

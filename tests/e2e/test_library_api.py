@@ -147,6 +147,56 @@ def test_bad_playlist_requests_are_problems_not_crashes(
         assert response.headers["content-type"] == "application/problem+json"
 
 
+def test_the_owner_invites_by_email_or_display_name(
+    client: TestClient, listener: Listener, make_listener: Callable[[str], Listener]
+) -> None:
+    friend = make_listener("friend@example.com")
+    named = make_listener("bo@example.com")
+    assert (
+        client.patch("/api/v1/me", json={"display_name": "Bo Diddley"}, headers=named.auth)
+    ).status_code == 200
+    stranger = make_listener("stranger@example.com")
+    created = client.post(
+        "/api/v1/playlists",
+        json={"name": "Together", "public": False, "collaborative": True},
+        headers=listener.auth,
+    ).json()
+    url = f"/api/v1/playlists/{created['id']}/collaborators"
+
+    by_email = client.post(url, json={"user": " Friend@Example.com "}, headers=listener.auth)
+    assert by_email.status_code == 201, by_email.text
+    assert by_email.json() == {"id": friend.id, "display_name": "friend"}
+    by_name = client.post(url, json={"user": "bo diddley"}, headers=listener.auth)
+    assert by_name.json() == {"id": named.id, "display_name": "Bo Diddley"}
+    again = client.post(url, json={"user": "bo diddley"}, headers=listener.auth)
+    assert again.status_code == 201  # inviting twice is harmless
+    body = client.get(f"/api/v1/playlists/{created['id']}", headers=listener.auth).json()
+    assert sorted(c["id"] for c in body["collaborators"]) == sorted([friend.id, named.id])
+
+    missing = client.post(url, json={"user": "nobody@example.com"}, headers=listener.auth)
+    assert missing.status_code == 404 and missing.json()["field"] == "user"
+    assert client.post(url, json={"user": "Nobody"}, headers=listener.auth).status_code == 404
+    assert client.post(url, json={"user": ""}, headers=listener.auth).status_code == 422
+    self_invite = client.post(url, json={"user": "ada@example.com"}, headers=listener.auth)
+    assert self_invite.status_code == 422
+    # Two listeners share a name: the owner is asked for an e-mail instead.
+    client.patch("/api/v1/me", json={"display_name": "Bo Diddley"}, headers=stranger.auth)
+    shared = client.post(url, json={"user": "Bo Diddley"}, headers=listener.auth)
+    assert shared.status_code == 409 and "e-mail" in shared.json()["detail"]
+
+    # Nobody but the owner learns whether an address has an account: the answer is the same
+    # for an address that has one and one that does not.
+    for who in ("friend@example.com", "nobody@example.com"):
+        anonymous = client.post(url, json={"user": who})
+        assert anonymous.status_code == 401
+        other = client.post(url, json={"user": who}, headers=stranger.auth)
+        assert other.status_code == 404  # a private playlist the caller cannot see
+        as_guest = client.post(url, json={"user": who}, headers=friend.auth)
+        assert as_guest.status_code == 403  # a collaborator may edit tracks, not invite
+    body = client.get(f"/api/v1/playlists/{created['id']}", headers=listener.auth).json()
+    assert len(body["collaborators"]) == 2
+
+
 def test_collaborators_followers_likes_and_artists(
     client: TestClient,
     services: Services,

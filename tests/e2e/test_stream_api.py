@@ -150,6 +150,18 @@ def test_a_track_not_licensed_in_the_listeners_country_is_451(
     assert _stream(client, american, tracks.us_only, "low").status_code == 200
 
 
+def test_moving_country_changes_what_is_licensed_at_once(
+    client: TestClient, make_listener: Callable[..., Listener], tracks: Tracks
+) -> None:
+    swede = make_listener("sven@example.se")
+    assert _stream(client, swede, tracks.us_only, "low").status_code == 451  # and now cached
+    moved = client.patch("/api/v1/me", json={"country": "us"}, headers=swede.auth)
+    assert moved.status_code == 200 and moved.json()["country"] == "US"
+    assert _stream(client, swede, tracks.us_only, "low").status_code == 200
+    client.patch("/api/v1/me", json={"country": "SE"}, headers=swede.auth)
+    assert _stream(client, swede, tracks.us_only, "low").status_code == 451
+
+
 def test_previews_play_on_every_plan(
     client: TestClient, listener: Listener, tracks: Tracks
 ) -> None:

@@ -77,6 +77,8 @@ def test_admin_views_are_for_operators_only(client: TestClient, services: Servic
     assert status["playable_tracks"] == 0
     assert status["failing_checks"] == []
     assert {c["name"] for c in status["consumers"]} == set(services.pipeline.lag())
+    assert status["imports"] == {"imported_files": 0, "last_import_at": None, "catalog_tracks": 0}
+    assert status["batch_runs"] == [] and status["wrapped"] == []
 
 
 def test_the_service_worker_keeps_every_file_of_the_player() -> None:

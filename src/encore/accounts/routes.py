@@ -13,8 +13,10 @@ from encore.accounts.schemas import (
     TokenRead,
     UserCreate,
     UserRead,
+    UserUpdate,
 )
 from encore.api.deps import AccountsDep, CurrentPrincipal
+from encore.countries import COUNTRIES
 from encore.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -65,9 +67,24 @@ def revoke(accounts: AccountsDep, token: Annotated[str, Form(max_length=200)]) -
     return {"status": "revoked"}
 
 
+@router.get("/markets")
+def markets() -> dict[str, list[str]]:
+    """The countries a listener can live in (ISO 3166-1 alpha-2), as Spotify's `/v1/markets`."""
+    return {"markets": sorted(COUNTRIES)}
+
+
 @router.get("/me")
 def me(principal: CurrentPrincipal, accounts: AccountsDep) -> UserRead:
     return UserRead.of(accounts.get_account(principal.user_id))
+
+
+@router.patch("/me")
+def update_me(body: UserUpdate, principal: CurrentPrincipal, accounts: AccountsDep) -> UserRead:
+    return UserRead.of(
+        accounts.update_profile(
+            user_id=principal.user_id, country=body.country, display_name=body.display_name
+        )
+    )
 
 
 @router.put("/me/plan")

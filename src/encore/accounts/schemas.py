@@ -35,6 +35,15 @@ class UserCreate(RequestBody):
     display_name: str | None = Field(default=None, min_length=1, max_length=100)
 
 
+class UserUpdate(RequestBody):
+    country: CountryCode | None = Field(
+        default=None,
+        description="Where the listener lives: decides which tracks are licensed to them and "
+        "what is popular around them",
+    )
+    display_name: str | None = Field(default=None, min_length=1, max_length=100)
+
+
 class MembershipRead(ResponseBody):
     owner_id: str
     member_id: str

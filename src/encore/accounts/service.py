@@ -230,6 +230,26 @@ class AccountService:
         with self._uow(readonly=True) as uow:
             return [_account(uow, user) for user in uow.users.list(limit=limit, offset=offset)]
 
+    def update_profile(
+        self, *, user_id: str, country: str | None = None, display_name: str | None = None
+    ) -> Account:
+        """Change where the listener lives (which tracks are licensed to them, what is popular
+        around them) and the name others see; what is not given stays."""
+        with self._uow() as uow:
+            user = uow.users.get_for_update(user_id)
+            if user is None:
+                raise NotFound("No such user")
+            if country is not None and _country(country) != user.country:
+                uow.users.set_country(user_id, _country(country))
+            if display_name is not None and display_name.strip() != user.display_name:
+                if not display_name.strip():
+                    raise InvalidInput("A display name cannot be blank", field="display_name")
+                uow.users.set_display_name(user_id, display_name.strip())
+            uow.commit()
+        # The cached entitlement carries the country every stream request checks.
+        self._forget_entitlements(user_id)
+        return self.get_account(user_id)
+
     # --- plans ---------------------------------------------------------------------------------
 
     def change_plan(

@@ -1,5 +1,7 @@
 """GET /api/v1/admin/users and /api/v1/admin/status: read-only, operators only (403 else)."""
 
+from dataclasses import asdict
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -27,11 +29,37 @@ class ConsumerRead(ResponseBody):
     lag: int = Field(description="Events logged that this consumer has still to apply")
 
 
+class ImportRead(ResponseBody):
+    imported_files: int = Field(description="Audio files the importer has taken in")
+    last_import_at: datetime | None
+    catalog_tracks: int = Field(description="Tracks with audio or known by metadata only")
+
+
+class BatchRunRead(ResponseBody):
+    runner: str
+    kinds: list[str]
+    status: str = Field(description="running, complete or failed")
+    started_at: datetime
+    finished_at: datetime | None
+    users: int
+    playlists: int
+    error: str | None
+
+
+class WrappedYearRead(ResponseBody):
+    year: int
+    listeners: int
+    computed_at: datetime
+
+
 class StatusRead(ResponseBody):
     users: int
     playable_tracks: int = Field(description="Tracks with audio")
     consumers: list[ConsumerRead]
     failing_checks: list[str]
+    imports: ImportRead
+    batch_runs: list[BatchRunRead] = Field(description="The recommenders' latest runs")
+    wrapped: list[WrappedYearRead] = Field(description="The years Wrapped was computed for")
 
 
 def admin_service(services: Services) -> AdminService:
@@ -40,6 +68,7 @@ def admin_service(services: Services) -> AdminService:
         uow=services.uow,
         consumer_lag=services.pipeline.lag,
         failing_checks=services.failing_checks,
+        operations=services.operations,
     )
 
 
@@ -64,4 +93,9 @@ async def status(principal: CurrentPrincipal, services: ServicesDep) -> StatusRe
         playable_tracks=found.playable_tracks,
         consumers=[ConsumerRead(name=n, lag=lag) for n, lag in sorted(found.consumer_lag.items())],
         failing_checks=list(found.failing_checks),
+        imports=ImportRead(**asdict(found.imports)),
+        batch_runs=[
+            BatchRunRead(**{**asdict(run), "kinds": list(run.kinds)}) for run in found.batch_runs
+        ],
+        wrapped=[WrappedYearRead(**asdict(year)) for year in found.wrapped_years],
     )

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from encore.accounts.model import Account
@@ -27,11 +28,58 @@ class AdminUnitOfWork(UnitOfWork, Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class ImportStatus:
+    imported_files: int  # audio files the importer has taken in
+    last_import_at: datetime | None
+    catalog_tracks: int  # with audio or known by their metadata only
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRun:
+    """One run of the recommenders' batch."""
+
+    runner: str
+    kinds: tuple[str, ...]
+    status: str  # running, complete, failed
+    started_at: datetime
+    finished_at: datetime | None
+    users: int
+    playlists: int
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WrappedYear:
+    year: int
+    listeners: int
+    computed_at: datetime
+
+
+class OperationsReport(Protocol):
+    """The batch side's records, for operators."""
+
+    def imports(self) -> ImportStatus: ...
+    def batch_runs(self, *, limit: int) -> Sequence[BatchRun]:
+        """The latest runs, newest first."""
+        ...
+
+    def wrapped_years(self) -> Sequence[WrappedYear]:
+        """Each year Wrapped was computed for, newest first."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
 class Status:
     users: int
     playable_tracks: int
     consumer_lag: Mapping[str, int]
     failing_checks: Sequence[str]
+    imports: ImportStatus
+    batch_runs: Sequence[BatchRun]
+    wrapped_years: Sequence[WrappedYear]
+
+
+RECENT_RUNS = 5
 
 
 class AdminService:
@@ -42,11 +90,13 @@ class AdminService:
         uow: UnitOfWorkFactory[AdminUnitOfWork],
         consumer_lag: Callable[[], Mapping[str, int]],
         failing_checks: Callable[[], Sequence[str]],
+        operations: OperationsReport,
     ) -> None:
         self._accounts = accounts
         self._uow = uow
         self._consumer_lag = consumer_lag
         self._failing_checks = failing_checks
+        self._operations = operations
 
     def require_operator(self, user_id: str) -> None:
         if not self._accounts.get_account(user_id).user.is_admin:
@@ -68,4 +118,7 @@ class AdminService:
             playable_tracks=playable,
             consumer_lag=dict(self._consumer_lag()),
             failing_checks=list(self._failing_checks()),
+            imports=self._operations.imports(),
+            batch_runs=self._operations.batch_runs(limit=RECENT_RUNS),
+            wrapped_years=self._operations.wrapped_years(),
         )

@@ -1,5 +1,6 @@
-"""The demo's accounts: two to sign in with, whose passwords are printed and kept in the data
-directory, and synthetic listeners that are real accounts nobody can sign in to."""
+"""The demo's accounts: three to sign in with (a free listener, a premium one, an operator),
+whose passwords are printed and kept in the data directory, and synthetic listeners that are
+real accounts nobody can sign in to."""
 
 import json
 import os
@@ -27,6 +28,7 @@ class DemoUser:
     plan: Plan
     country: str
     genres: tuple[str, ...]  # what they like; the streamable artists of these are favourites
+    admin: bool = False  # an operator: sees the admin page
 
     @property
     def email(self) -> str:
@@ -36,6 +38,7 @@ class DemoUser:
 DEMO_USERS = (
     DemoUser("free", "Free Demo", Plan.FREE, "DE", ("Folk", "Ambient", "Lo-Fi")),
     DemoUser("premium", "Premium Demo", Plan.PREMIUM, "US", ("Synthwave", "Techno", "Chiptune")),
+    DemoUser("admin", "Demo Operator", Plan.PREMIUM, "GB", ("Ambient", "Techno"), admin=True),
 )
 
 
@@ -76,6 +79,7 @@ def demo_users(services: Services, credentials: Credentials) -> list[tuple[DemoU
                 country=demo.country,
                 display_name=demo.name,
                 plan=demo.plan,
+                is_admin=demo.admin,
             ).user
         made.append((demo, user))
     return made

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
@@ -31,6 +31,7 @@ from encore.demo.accounts import DEMO_USERS, Credentials, demo_users, synthetic_
 from encore.demo.library import build_libraries
 from encore.demo.repertoire import PieceSpec, all_pieces
 from encore.history.model import Listen
+from encore.history.service import payload_of
 from encore.import_progress import FeedProgressBar, ImportProgressBar
 
 SEED = 2026
@@ -72,6 +73,7 @@ class SignIn:
     password: str | None  # None when the account existed before the demo made its password
     plan: str
     country: str
+    admin: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +148,7 @@ class Demo:
         )
         added = self._history(people, catalog_ids, piece_ids, options.weeks)
         build_libraries(self._services, accounts, pieces, piece_ids)
+        self._wrapped(options.weeks)
         merged = options if built is None else _larger(options, built)
         state = {"options": asdict(merged), "built_at": self._clock().isoformat()}
         (self._dir / "ready.json").write_text(json.dumps(state, indent=2), encoding="utf-8")
@@ -287,6 +290,7 @@ class Demo:
         with _bar(self._console, "Listening") as bar:
             task = bar.add_task("", total=len(fresh))
             batch: list[Listen] = []
+            countries = {person.listener.user_id: person.listener.country for person in fresh}
             for person in fresh:
                 taste = listeners.taste_of(
                     person.listener,
@@ -300,17 +304,28 @@ class Demo:
                     person.listener, taste, library, end=end, weeks=weeks, seed=SEED
                 )
                 if len(batch) >= HISTORY_CHUNK:
-                    added += self._store(batch)
+                    added += self._store(batch, countries)
                     batch = []
                 bar.advance(task)
-            added += self._store(batch)
+            added += self._store(batch, countries)
         return added
 
-    def _store(self, batch: Sequence[Listen]) -> int:
+    def _store(self, batch: Sequence[Listen], countries: dict[str, str]) -> int:
+        """Into the history store and the lake, as the log's two consumers would put them (the
+        listens are weeks old, older than the accounts, which the events API refuses)."""
+        self._services.lake.backfill([payload_of(one, countries[one.user_id]) for one in batch])
         with self._services.uow() as uow:
             added = uow.history.add(batch)
             uow.commit()
         return added
+
+    def _wrapped(self, weeks: int) -> None:
+        """Wrapped for every year the history touches, so its page has a year to show."""
+        end = self._clock()
+        first = (end - timedelta(weeks=weeks)).year
+        with self._console.status("Wrapping up the year"):
+            for year in range(first, end.year + 1):
+                self._services.wrapped.compute(year=year)
 
     # --- reporting -----------------------------------------------------------------------------
 
@@ -319,7 +334,7 @@ class Demo:
     ) -> DemoReport:
         saved = self._credentials.load()
         users = [
-            SignIn(demo.email, saved.get(demo.email), demo.plan.value, demo.country)
+            SignIn(demo.email, saved.get(demo.email), demo.plan.value, demo.country, demo.admin)
             for demo in DEMO_USERS
         ]
         pieces = all_pieces()[: options.pieces]

@@ -25,13 +25,16 @@ def print_report(console: Console, report: DemoReport, settings: Settings) -> No
     table = Table("email", "password", "plan", "country", title="Sign in as")
     for user in report.users:
         password = user.password or "(unknown: the account existed before this demo)"
-        table.add_row(user.email, escape(password), user.plan, user.country)
+        plan = f"{user.plan} (admin)" if user.admin else user.plan
+        table.add_row(user.email, escape(password), plan, user.country)
     console.print(table)
     credentials = settings.data_dir / "demo" / "credentials.json"
     console.print(f"The passwords are kept in {escape(str(credentials))}.")
     if report.blocked_track:
         free = next((u for u in report.users if u.plan == "free"), None)
-        paid = next((u for u in report.users if u.plan != "free"), None)
+        paid = next(
+            (u for u in report.users if u.plan != "free" and u.country in report.licensed_in), None
+        )
         where = ", ".join(report.licensed_in)
         line = f"{escape(report.blocked_track)} is licensed only in {where}"
         if free and paid:

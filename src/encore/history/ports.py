@@ -71,3 +71,8 @@ class Lake(Protocol):
     def append(self, rows: Sequence[dict[str, object]], *, through: int) -> None:
         """Write rows (the log's payloads) and then record `through` as the position."""
         ...
+
+    def backfill(self, rows: Sequence[dict[str, object]]) -> int:
+        """Write listens that never went through the log (the same payloads, without an
+        offset), leaving the position alone; writing the same rows again changes nothing."""
+        ...

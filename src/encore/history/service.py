@@ -317,5 +317,24 @@ def listen_of(
     )
 
 
+def payload_of(listen: Listen, country: str) -> dict[str, Any]:
+    """The logged event a listen closes (what `listen_of` reads back): for listens that reach
+    the lake without the log, such as history brought in from elsewhere."""
+    return {
+        "id": listen.event_id,
+        "user_id": listen.user_id,
+        "track_id": listen.track_id,
+        "type": _SKIPPED if listen.skipped else EventType.PLAY_ENDED.value,
+        "listened_at": listen.listened_at.astimezone(UTC).isoformat(),
+        "duration_played_ms": listen.duration_played_ms,
+        "completed": listen.completed,
+        "context_type": listen.context_type,
+        "context_id": listen.context_id,
+        "device": listen.device,
+        "country": country,
+        "received_at": listen.received_at.astimezone(UTC).isoformat(),
+    }
+
+
 def _now_playing_key(user_id: str) -> str:
     return f"now-playing:{user_id}"

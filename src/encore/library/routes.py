@@ -15,6 +15,8 @@ from encore.errors import InvalidInput
 from encore.ids import is_valid_id
 from encore.library.schemas import (
     ArtistPage,
+    CollaboratorInvite,
+    CollaboratorRead,
     FollowedArtistsRead,
     PlaylistCreate,
     PlaylistPage,
@@ -202,6 +204,21 @@ def remove_tracks(
     except StaleSnapshot as error:
         return _stale(error, services, f"/api/v1/playlists/{playlist_id}/tracks")
     return SnapshotRead(snapshot_id=snapshot)
+
+
+@router.post("/playlists/{playlist_id}/collaborators", status_code=status.HTTP_201_CREATED)
+def invite_collaborator_by_name(
+    playlist_id: EntityId,
+    body: CollaboratorInvite,
+    principal: CurrentPrincipal,
+    services: ServicesDep,
+) -> CollaboratorRead:
+    """Invite by e-mail address or display name: for the playlist's owner only (anyone else is
+    refused before the name is looked up)."""
+    user_id, display_name = services.library.invite_by_name(
+        owner_id=principal.user_id, playlist_id=playlist_id, who=body.user
+    )
+    return CollaboratorRead(id=user_id, display_name=display_name)
 
 
 @router.put(

@@ -29,6 +29,19 @@ class PlaylistUpdate(RequestBody):
     collaborative: bool | None = None
 
 
+class CollaboratorInvite(RequestBody):
+    user: str = Field(
+        min_length=1,
+        max_length=320,
+        description="The listener's e-mail address, or their display name if no one else shares it",
+    )
+
+
+class CollaboratorRead(ResponseBody):
+    id: str
+    display_name: str
+
+
 class TracksAdd(RequestBody):
     track_ids: list[str] = Field(min_length=1, max_length=MAX_TRACKS_PER_REQUEST)
     position: int | None = Field(default=None, ge=0)

@@ -11,7 +11,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from encore.catalog.model import Ref, TrackDetail
-from encore.errors import InvalidInput, NotFound, PermissionDenied, PreconditionFailed
+from encore.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+)
 from encore.ids import new_id
 from encore.library.model import (
     DETAILS,
@@ -245,6 +251,35 @@ class LibraryService:
             if collaborator_id not in uow.playlists.collaborators(playlist_id):
                 uow.playlists.add_collaborator(playlist_id, collaborator_id, self._clock())
             uow.commit()
+
+    def invite_by_name(self, *, owner_id: str, playlist_id: str, who: str) -> tuple[str, str]:
+        """Invite the listener with this e-mail address (anything with an @) or display name;
+        their id and display name. Only the owner of a collaborative playlist gets this far, so
+        nobody else can use it to learn whether an address has an account."""
+        with self._uow() as uow:
+            playlist = _owned(uow, playlist_id, owner_id)
+            if not playlist.collaborative:
+                raise InvalidInput("Make the playlist collaborative before inviting anyone")
+            who = who.strip()
+            if "@" in who:
+                found = uow.users.get_by_email(who.lower())
+                if found is None:
+                    raise NotFound("Nobody has an account with that e-mail address", field="user")
+            else:
+                named = uow.users.find_by_display_name(who, limit=2)
+                if not named:
+                    raise NotFound("Nobody goes by that name here", field="user")
+                if len(named) > 1:
+                    raise Conflict(
+                        "Several listeners go by that name: invite them by e-mail", field="user"
+                    )
+                found = named[0]
+            if found.id == owner_id:
+                raise InvalidInput("The owner edits the playlist already", field="user")
+            if found.id not in uow.playlists.collaborators(playlist_id):
+                uow.playlists.add_collaborator(playlist_id, found.id, self._clock())
+            uow.commit()
+        return found.id, found.display_name
 
     def uninvite(self, *, owner_id: str, playlist_id: str, collaborator_id: str) -> None:
         with self._uow() as uow:

@@ -45,9 +45,12 @@ class RecommendService:
         mix for their country, stored as this week's (so it has an id); the next run replaces it."""
         now = self._clock()
         stored = self._playlists.latest(user_id, PlaylistKind.DISCOVER_WEEKLY, now=now)
-        if stored:
+        if stored and stored[0].source is not Source.POPULARITY:
             return stored[0]
         country, zone = self._locate(user_id)
+        # A popularity mix is its country's: one made before the listener moved is made again.
+        if stored and stored[0].description == POPULAR_DESCRIPTION.format(country=country):
+            return stored[0]
         when = period(PlaylistKind.DISCOVER_WEEKLY, now, zone)
         tracks = self._popular_mix(user_id, country, now)
         self._playlists.replace(

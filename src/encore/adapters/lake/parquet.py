@@ -5,8 +5,13 @@ batch touches. A file is written under a temporary name and renamed, then the po
 likewise, so a crash leaves either the whole batch or none of it recorded; a batch written again
 after a crash lands in the same files or in overlapping ones, and readers keep one row per event
 id (`listens` in `connect()`), which also absorbs batches a player sent twice.
+
+Listens that never went through the log (history brought in from elsewhere, the demo's weeks of
+listening) are `backfill-<digest>.parquet` beside the log's files, with offset 0: the position
+is the log's alone, and the digest of their ids makes writing the same listens again a no-op.
 """
 
+import hashlib
 import os
 from collections import defaultdict
 from collections.abc import Sequence
@@ -58,10 +63,7 @@ class ParquetLake:
         for row in rows:
             by_day[str(row["listened_at"])[:10]].append(row)
         for day, day_rows in by_day.items():
-            columns = {
-                name: [_value(name, row.get(name)) for row in day_rows] for name in SCHEMA.names
-            }
-            table = pa.Table.from_pydict(columns, schema=SCHEMA)
+            table = _table(day_rows)
             first = min(int(str(row["offset"])) for row in day_rows)
             folder = self._listens / f"day={day}"
             folder.mkdir(exist_ok=True)
@@ -69,6 +71,19 @@ class ParquetLake:
         temporary = self._position_file.with_suffix(".tmp")
         temporary.write_text(str(through))
         os.replace(temporary, self._position_file)
+
+    def backfill(self, rows: Sequence[dict[str, object]]) -> int:
+        """Write listens that did not come through the log (payload-shaped rows without an
+        offset), leaving the position alone; how many rows were written."""
+        by_day: dict[str, list[dict[str, object]]] = defaultdict(list)
+        for row in rows:
+            by_day[str(row["listened_at"])[:10]].append({**row, "offset": 0})
+        for day, day_rows in by_day.items():
+            digest = hashlib.sha256("\n".join(sorted(str(r["id"]) for r in day_rows)).encode())
+            folder = self._listens / f"day={day}"
+            folder.mkdir(exist_ok=True)
+            _replace(folder / f"backfill-{digest.hexdigest()[:24]}.parquet", _table(day_rows))
+        return len(rows)
 
     def files(self) -> list[Path]:
         return sorted(self._listens.glob("day=*/*.parquet"))
@@ -92,6 +107,11 @@ class ParquetLake:
             'QUALIFY row_number() OVER (PARTITION BY id ORDER BY "offset") = 1'
         )
         return connection
+
+
+def _table(rows: Sequence[dict[str, object]]) -> pa.Table:
+    columns = {name: [_value(name, row.get(name)) for row in rows] for name in SCHEMA.names}
+    return pa.Table.from_pydict(columns, schema=SCHEMA)
 
 
 def _value(name: str, value: object) -> object:

@@ -59,6 +59,23 @@ class SqlUserRepository:
     def set_plan(self, user_id: str, plan: Plan) -> None:
         self._c.execute(update(users).where(users.c.id == user_id).values(plan=plan.value))
 
+    def set_country(self, user_id: str, country: str) -> None:
+        self._c.execute(update(users).where(users.c.id == user_id).values(country=country))
+
+    def set_display_name(self, user_id: str, display_name: str) -> None:
+        self._c.execute(
+            update(users).where(users.c.id == user_id).values(display_name=display_name)
+        )
+
+    def find_by_display_name(self, display_name: str, *, limit: int) -> Sequence[User]:
+        query = (
+            select(users)
+            .where(func.lower(users.c.display_name) == display_name.strip().lower())
+            .order_by(users.c.created_at, users.c.id)
+            .limit(limit)
+        )
+        return [_user(row) for row in self._c.execute(query)]
+
     def list(self, *, limit: int, offset: int) -> Sequence[User]:
         query = select(users).order_by(users.c.created_at, users.c.id).limit(limit).offset(offset)
         return [_user(row) for row in self._c.execute(query)]

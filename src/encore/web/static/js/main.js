@@ -92,6 +92,11 @@ onSessionExpired(() => {
 });
 
 window.addEventListener("hashchange", render);
+// The skip link moves the focus to the page, not the route (the hash is the router's).
+document.querySelector(".skip-link").addEventListener("click", (event) => {
+  event.preventDefault();
+  document.getElementById("main").focus();
+});
 window.addEventListener("online", () => {
   banner();
   flush()

@@ -108,8 +108,15 @@ export class Player extends Emitter {
   // --- playing ---------------------------------------------------------------------------------
 
   // Play `tracks` from `start`, with `context` ({type, id}) for the listening events.
+  // Tracks known by their metadata only (no audio on this server) stay out of the queue.
   async playList(tracks, start = 0, context = null) {
-    const playable = tracks.filter((t) => t && t.id);
+    const audible = (t) => t && t.id && t.streamable !== false;
+    const playable = tracks.filter(audible);
+    if (!playable.length) {
+      this.emit("message", "Nothing here has audio on this server yet");
+      return;
+    }
+    start = Math.max(0, playable.indexOf(tracks.slice(start).find(audible)));
     this.closePlay("skipped");
     this.queue = playable.slice();
     this.context = context;
@@ -464,7 +471,7 @@ export class Player extends Emitter {
     if (!this.radio || this.radio.pending) return;
     this.radio.pending = true;
     try {
-      const more = tracksOf(await api(`/api/v1/radio/${this.radio.id}/next`));
+      const more = tracksOf(await api(`/api/v1/radio/${this.radio.id}/next`)).filter((t) => t.streamable !== false);
       for (const track of more) {
         this.queue.push(track);
         this.order.push(this.queue.length - 1);

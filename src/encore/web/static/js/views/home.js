@@ -21,6 +21,7 @@ function personal(load, render, what) {
 export function mixCard(app, mix, context) {
   const tracks = tracksOf(mix);
   const first = tracks[0];
+  const audible = tracks.some((t) => t.streamable !== false);
   return h(
     "div",
     { class: "mix" },
@@ -29,9 +30,10 @@ export function mixCard(app, mix, context) {
     mix.description ? h("p", { class: "muted" }, mix.description) : null,
     h(
       "button",
-      { type: "button", class: "primary", disabled: !tracks.length, onclick: () => app.player.playList(tracks, 0, context) },
+      { type: "button", class: "primary", disabled: !audible, onclick: () => app.player.playList(tracks, 0, context) },
       `Play ${mix.name}`,
     ),
+    tracks.length && !audible ? h("p", { class: "muted no-audio" }, "None of these tracks has audio on this server yet.") : null,
   );
 }
 

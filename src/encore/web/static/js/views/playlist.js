@@ -147,7 +147,7 @@ function page(app, playlist, offline, reload) {
 
   let invite = null;
   if (owner && playlist.collaborative && !offline) {
-    const input = h("input", { id: "invite-user", name: "user", placeholder: "Their user id (in their Settings)", pattern: "[0-9A-Za-z]{22}" });
+    const input = h("input", { id: "invite-user", name: "user", required: true, maxlength: "320", placeholder: "Their e-mail address or name", autocomplete: "off" });
     invite = h(
       "form",
       { class: "invite row" },
@@ -158,8 +158,8 @@ function page(app, playlist, offline, reload) {
     invite.addEventListener("submit", async (event) => {
       event.preventDefault();
       try {
-        await api(`/api/v1/playlists/${playlist.id}/collaborators/${encodeURIComponent(input.value.trim())}`, { method: "PUT" });
-        toast("Invited: they can now add and reorder tracks");
+        const invited = await api(`/api/v1/playlists/${playlist.id}/collaborators`, { method: "POST", json: { user: input.value.trim() } });
+        toast(`Invited ${invited.display_name}: they can now add and reorder tracks`);
         reload();
       } catch (error) {
         toast(`Could not invite: ${error.message}`, "error");

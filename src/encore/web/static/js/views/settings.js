@@ -43,15 +43,14 @@ export function settingsView(app) {
       }
     };
     const field = (label, control, id) => h("div", { class: "field" }, h("label", { for: id }, label), control);
+    const profile = profileForm(app, me);
     return h("section", { class: "settings" },
       h("h1", {}, "Settings"),
       h("h2", {}, "Account"),
       h("dl", {},
-        h("dt", {}, "Name"), h("dd", {}, me.display_name),
         h("dt", {}, "Email"), h("dd", {}, me.email),
-        h("dt", {}, "Country"), h("dd", {}, me.country),
-        h("dt", {}, "Your user id (to be invited to a playlist)"), h("dd", {}, h("code", {}, me.id)),
         h("dt", {}, "You enjoy"), h("dd", {}, me.product)),
+      profile,
       field("Plan", plan, "plan"),
       h("h2", {}, "Streaming quality"),
       field("Quality", quality, "quality-choice"),
@@ -64,4 +63,46 @@ export function settingsView(app) {
       h("button", { type: "button", onclick: async () => { await signOut(); location.hash = "#/"; location.reload(); } }, "Sign out"),
     );
   });
+}
+
+// Name and country: the country decides which tracks are licensed to the listener and what is
+// popular around them, so the page says so when it changes.
+function profileForm(app, me) {
+  const names = typeof Intl.DisplayNames === "function" ? new Intl.DisplayNames(["en"], { type: "region" }) : null;
+  const nameOf = (code) => { try { return names ? names.of(code) : code; } catch { return code; } };
+  const country = h("select", { id: "country", name: "country" }, h("option", { value: me.country }, `${nameOf(me.country)} (${me.country})`));
+  country.value = me.country;
+  api("/api/v1/markets").then(({ markets }) => {
+    const options = markets.map((code) => h("option", { value: code }, `${nameOf(code)} (${code})`));
+    options.sort((a, b) => a.textContent.localeCompare(b.textContent));
+    country.replaceChildren(...options);
+    country.value = me.country;
+  }).catch(() => {}); // the current country stays the one choice: the form still saves a name
+  const name = h("input", { id: "display-name", name: "display_name", value: me.display_name, required: true, maxlength: "100", autocomplete: "nickname" });
+  const status = h("p", { class: "muted", role: "status", "aria-live": "polite" });
+  const form = h("form", { class: "profile" },
+    h("div", { class: "field" }, h("label", { for: "display-name" }, "Name others see"), name),
+    h("div", { class: "field" }, h("label", { for: "country" }, "Country"), country),
+    h("button", { type: "submit" }, "Save"),
+    status);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const changes = {};
+    if (name.value.trim() !== me.display_name) changes.display_name = name.value.trim();
+    if (country.value !== me.country) changes.country = country.value;
+    if (!Object.keys(changes).length) { status.textContent = "Nothing to save."; return; }
+    try {
+      const saved = await api("/api/v1/me", { method: "PATCH", json: changes });
+      Object.assign(me, saved);
+      app.me = saved;
+      status.textContent = changes.country
+        ? `Saved. You now listen from ${nameOf(saved.country)}: what is licensed and popular follows.`
+        : "Saved.";
+      toast("Settings saved");
+    } catch (error) {
+      status.textContent = `Could not save: ${error.message}`;
+      toast(`Could not save: ${error.message}`, "error");
+    }
+  });
+  return form;
 }
