@@ -163,7 +163,7 @@ def archive(
             return source.records(section.name, user_id, batch=batch)
 
         if section.name == "playlists":
-            json_parts = json_array_lines(_with_tracks(source, rows()))
+            json_parts = json_array_lines(_with_tracks(source, user_id, rows()))
         else:
             json_parts = json_array_lines(rows())
         yield from write(f"{section.name}.json", json_parts)
@@ -175,11 +175,11 @@ def archive(
 
 
 def _with_tracks(
-    source: ExportSource, playlists: Iterable[Sequence[Record]]
+    source: ExportSource, user_id: str, playlists: Iterable[Sequence[Record]]
 ) -> Iterator[list[Record]]:
     """Each playlist with its tracks nested (a playlist holds 10,000 tracks at most)."""
     for batch in playlists:
         yield [
-            {**playlist, "tracks": source.playlist_tracks(str(playlist["id"]))}
+            {**playlist, "tracks": source.playlist_tracks(str(playlist["id"]), user_id)}
             for playlist in batch
         ]

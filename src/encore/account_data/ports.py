@@ -25,8 +25,9 @@ class ExportSource(Protocol):
         order, `batch` at a time."""
         ...
 
-    def playlist_tracks(self, playlist_id: str) -> Sequence[Record]:
-        """One playlist's tracks in order, without the playlist's id."""
+    def playlist_tracks(self, playlist_id: str, user_id: str) -> Sequence[Record]:
+        """One playlist's tracks in order (without the playlist's id), as `user_id` sees them:
+        what they added is theirs ("you")."""
         ...
 
     def wrapped(self, user_id: str) -> Iterator[tuple[int, bytes]]:

@@ -204,8 +204,8 @@ def _section(name: str, user_id: str) -> tuple[Any, list[Any]]:
     raise ValueError(f"unknown export section {name!r}")
 
 
-def _entry_columns(user_id: Any) -> list[Any]:
-    """A playlist entry's columns; `user_id` (a value or an expression) is who reads it."""
+def _entry_columns(user_id: str) -> list[Any]:
+    """A playlist entry's columns, as `user_id` reads them."""
     c = playlist_tracks.c
     adder = case(
         (c.added_by.is_(None), literal(DELETED_USER)),
@@ -273,10 +273,9 @@ class SqlExportSource:
                 return
             last = [getattr(rows[-1], label.name) for label in labelled]
 
-    def playlist_tracks(self, playlist_id: str) -> Sequence[Record]:
-        owner = select(playlists.c.owner_id).where(playlists.c.id == playlist_id).scalar_subquery()
+    def playlist_tracks(self, playlist_id: str, user_id: str) -> Sequence[Record]:
         query = (
-            select(*_entry_columns(owner))
+            select(*_entry_columns(user_id))
             .outerjoin(tracks, tracks.c.id == playlist_tracks.c.track_id)
             .where(playlist_tracks.c.playlist_id == playlist_id)
             .order_by(playlist_tracks.c.position)
