@@ -110,7 +110,7 @@ def test_history_is_read_in_keyset_pages_through_equal_timestamps(
     pages = list(source.records("history", ada, batch=3))
     assert [len(page) for page in pages] == [3, 3, 3, 1]
     read = [row for page in pages for row in page]
-    assert sorted(row["event_id"] for row in read) == sorted(l.event_id for l in listens)
+    assert sorted(row["event_id"] for row in read) == sorted(listen.event_id for listen in listens)
     stamps = [row["listened_at"] for row in read]
     assert stamps == sorted(stamps)
     assert all(row["track"] == f"T{tracks.index(str(row['track_id']))}" for row in read)

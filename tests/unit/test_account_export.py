@@ -129,10 +129,8 @@ def test_a_million_plays_are_exported_in_bounded_memory() -> None:
     total = 0
     tracemalloc.start()
     try:
-        with open("/dev/null", "wb") as sink:  # noqa: PTH123 - a sink, not a file we keep
-            for chunk in chunks:
-                total += len(chunk)
-                sink.write(chunk)
+        for chunk in chunks:  # sent on and dropped, as a socket would
+            total += len(chunk)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
