@@ -116,6 +116,7 @@ def test_json_and_csv_writers_stream_batch_by_batch() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # tracemalloc slows every allocation several times over
 def test_a_million_plays_are_exported_in_bounded_memory() -> None:
     plays = 1_000_000
     source = GeneratedSource(plays)
@@ -142,6 +143,7 @@ def test_a_million_plays_are_exported_in_bounded_memory() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)
 def test_a_million_plays_make_a_valid_zip_with_every_row(tmp_path: object) -> None:
     from pathlib import Path
 

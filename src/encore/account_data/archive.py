@@ -9,9 +9,9 @@ import csv
 import io
 import json
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
-from typing import IO
+from typing import IO, Any
 
 # Bytes gathered before they are handed out: large enough for few, big writes to the socket.
 CHUNK = 256 * 1024
@@ -32,6 +32,11 @@ class _Outbox(io.RawIOBase):
         self._parts.append(bytes(data))
         self.size += len(data)
         return len(data)
+
+    def flush(self) -> None:
+        # Nothing is buffered here. Also: a download abandoned part way leaves the ZipFile to be
+        # closed by the garbage collector, possibly after this object, and that must not fail.
+        pass
 
     def take(self) -> bytes:
         taken = b"".join(self._parts)
@@ -78,17 +83,17 @@ def json_bytes(value: object) -> bytes:
 
 
 def json_array_lines(batches: Iterable[Sequence[Mapping[str, object]]]) -> Iterator[bytes]:
-    """A JSON array of the rows, one row per line, produced batch by batch."""
-    yield b"[\n"
+    """A JSON array of the rows, produced batch by batch (each batch encoded in one call: the
+    C encoder, rather than a call per row)."""
+    yield b"["
     first = True
     for batch in batches:
-        lines = []
-        for row in batch:
-            encoded = json.dumps(row, default=json_value, ensure_ascii=False)
-            lines.append(("  " if first else ",\n  ") + encoded)
-            first = False
-        yield "".join(lines).encode()
-    yield b"\n]\n" if not first else b"]\n"
+        if not batch:
+            continue
+        body = json.dumps(list(batch), default=json_value, ensure_ascii=False)[1:-1]
+        yield (body if first else ",\n" + body).encode()
+        first = False
+    yield b"]\n"
 
 
 def csv_lines(
@@ -108,12 +113,24 @@ def csv_lines(
 
 
 def _csv_value(value: object) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list | tuple):
-        return "; ".join(str(item) for item in value)
-    return value
+    convert = _CSV.get(type(value))
+    return value if convert is None else convert(value)
+
+
+def _iso(value: Any) -> str:
+    return str(value.isoformat())
+
+
+def _joined(value: Any) -> str:
+    return "; ".join(str(item) for item in value)
+
+
+# By exact type: one dictionary look-up per cell (most are strings and numbers, left as they are).
+_CSV: dict[type, Callable[[Any], object]] = {
+    type(None): lambda value: "",
+    bool: lambda value: "true" if value else "false",
+    datetime: _iso,
+    date: _iso,
+    list: _joined,
+    tuple: _joined,
+}

@@ -264,11 +264,9 @@ class SqlExportSource:
                 rows = connection.execute(page).all()
             if not rows:
                 return
-            hidden = {label.name for label in labelled}
-            yield [
-                {name: value for name, value in row._mapping.items() if name not in hidden}
-                for row in rows
-            ]
+            # The keys come last: zip stops at the names of the section's own columns.
+            names = list(rows[0]._fields[: -len(labelled)])
+            yield [dict(zip(names, row, strict=False)) for row in rows]
             if len(rows) < batch:
                 return
             last = [getattr(rows[-1], label.name) for label in labelled]
