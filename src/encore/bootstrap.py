@@ -6,13 +6,16 @@ build services by hand from fakes, the same way.
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, text
 
 from encore import __version__
+from encore.account_data.model import Erasure
+from encore.account_data.ports import ForgettingStore, Record
+from encore.account_data.service import AccountDataService, ErasureHook
 from encore.accounts.passwords import Passwords
 from encore.accounts.service import AccountService
 from encore.accounts.tokens import AccessTokens
@@ -28,6 +31,7 @@ from encore.adapters.media.cover_scaler import FfmpegCoverScaler
 from encore.adapters.media.local import LocalMediaStore
 from encore.adapters.recommend.faiss_index import FaissIndexBuilder
 from encore.adapters.sql import migrate
+from encore.adapters.sql.account_data import SqlExportSource, SqlTombstones
 from encore.adapters.sql.browsing import SqlSimilarTracks
 from encore.adapters.sql.engine import make_engine
 from encore.adapters.sql.operations import SqlOperationsReport
@@ -110,6 +114,7 @@ class Services:
     recommend_batch: RecommendBatch
     recommend_scheduler: RecommendScheduler
     operations: SqlOperationsReport  # imports, batch runs and Wrapped, for the admin page
+    account_data: AccountDataService
     # Named probes for /healthz; each raises when its part is unwell.
     health_checks: dict[str, Callable[[], None]] = field(default_factory=dict)
 
@@ -152,7 +157,7 @@ def bootstrap(
     documents_cache = MemoryCache(max_entries=settings.catalog_cache_entries)
     counters = MemoryCache(max_entries=1_000_000)
     access_tokens = AccessTokens(
-        derive_key(master, "access-token"), ttl_s=settings.access_token_ttl_s
+        derive_key(master, "access-token"), ttl_s=settings.access_token_ttl_s, revocations=counters
     )
     accounts = AccountService(
         uow=uow,
@@ -186,7 +191,8 @@ def bootstrap(
     listening = ListeningService(
         uow=uow, events=events, cache=counters, track_details=catalog.get_tracks
     )
-    lake = ParquetLake(settings.data_dir / "lake")
+    tombstones = SqlTombstones(engine)
+    lake = ParquetLake(settings.data_dir / "lake", forgotten=tombstones.user_ids)
     pipeline = ConsumerRunner(events, [HistoryConsumer(uow), LakeConsumer(lake)])
     wrapped = WrappedService(uow=uow, source=LakeYearSource(lake, engine))
     # The batch runs train Encore's production model (ALS vectors, an item graph, a genre
@@ -226,6 +232,19 @@ def bootstrap(
             models=models.current, listeners=listeners, fallback=SqlSimilarTracks(engine)
         ),
         now_playing_everyone=settings.subsonic_now_playing == "everyone",
+    )
+
+    forgetting: list[ForgettingStore] = [lake]
+    if isinstance(events, SqliteEventLog):
+        forgetting.append(events)
+    account_data = AccountDataService(
+        uow=uow,
+        source=SqlExportSource(engine),
+        accounts=accounts,
+        tombstones=tombstones,
+        forgetting=forgetting,
+        now_playing=lambda user_id: _now_playing(listening, user_id),
+        hooks=_erasure_hooks(accounts, listening, search, subsonic_credentials),
     )
 
     def database() -> None:
@@ -272,8 +291,39 @@ def bootstrap(
             check_s=settings.recommend_check_s,
         ),
         operations=SqlOperationsReport(engine),
+        account_data=account_data,
         health_checks={"database": database, "search": search_health},
     )
+
+
+def _now_playing(listening: ListeningService, user_id: str) -> Record | None:
+    playing = listening.now_playing(user_id=user_id)
+    return None if playing is None else asdict(playing)
+
+
+def _erasure_hooks(
+    accounts: AccountService,
+    listening: ListeningService,
+    search: SearchService,
+    credentials: SubsonicCredentials,
+) -> list[ErasureHook]:
+    """What else forgets a deleted account once its rows are gone: its tokens and cached
+    entitlements (and its family's), its now-playing, its cached Subsonic credential, and the
+    search index's copies of the playlists it owned."""
+
+    def tokens(user_id: str) -> Callable[[Erasure], None]:
+        members = [membership.member_id for membership in accounts.members(user_id)]
+        return lambda erasure: accounts.forget_account(user_id, members)
+
+    def now_playing(user_id: str) -> Callable[[Erasure], None]:
+        return lambda erasure: listening.forget_listener(user_id)
+
+    def playlists(user_id: str) -> Callable[[Erasure], None]:
+        return lambda erasure: search.playlists_changed(
+            [outcome.playlist_id for outcome in erasure.playlists]
+        )
+
+    return [tokens, now_playing, playlists, credentials.forgetting]
 
 
 def stream_signing_keys(settings: Settings, master: bytes | None = None) -> list[str]:

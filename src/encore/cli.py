@@ -285,6 +285,73 @@ def users_list(
     out.print(table)
 
 
+@users_app.command("export")
+def users_export(
+    email: Annotated[str, typer.Argument(help="The listener's email address.")],
+    to: Annotated[
+        Path, typer.Option("--to", help="The zip file to write.", dir_okay=False, writable=True)
+    ],
+    data: DataDir = None,
+) -> None:
+    """Write everything Encore holds about a listener to a zip of JSON and CSV files (what
+    GET /api/v1/me/export gives them)."""
+    import os
+
+    with _services(data) as services:
+        user_id = _domain(lambda: services.account_data.user_id_of(email))
+        chunks = _domain(lambda: services.account_data.export(user_id))
+        partial = to.with_name(to.name + ".partial")
+        written = 0
+        try:
+            with partial.open("wb") as file:
+                for chunk in chunks:
+                    file.write(chunk)
+                    written += len(chunk)
+            os.replace(partial, to)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+    out.print(f"Exported {email} to {to} ({written / 1e6:.1f} MB)")
+
+
+@users_app.command("delete")
+def users_delete(
+    email: Annotated[str, typer.Argument(help="The listener's email address.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    data: DataDir = None,
+) -> None:
+    """Delete a listener's account and personal data (as DELETE /api/v1/me does)."""
+    from encore.account_data.model import PlaylistFate
+
+    with _services(data) as services:
+        user_id = _domain(lambda: services.account_data.user_id_of(email))
+        if not yes and not typer.confirm(
+            f"Delete {email} ({user_id}) and all their personal data? This cannot be undone."
+        ):
+            err.print("Nothing deleted.")
+            raise typer.Exit(1)
+        erasure = _domain(lambda: services.account_data.erase(user_id))
+    kept = {fate: len(erasure.playlists_with(fate)) for fate in PlaylistFate}
+    out.print(
+        f"Deleted {email} ({user_id}): {erasure.rows.get('listening_history', 0)} plays, "
+        f"{kept[PlaylistFate.DELETED]} playlists deleted, "
+        f"{kept[PlaylistFate.TRANSFERRED]} passed to a collaborator, "
+        f"{kept[PlaylistFate.KEPT_OWNERLESS]} kept for their followers"
+    )
+
+
+@users_app.command("forget")
+def users_forget(data: DataDir = None) -> None:
+    """Finish removing deleted listeners from the lake and the event log (a deletion does it at
+    once; this finishes one that was interrupted)."""
+    with _services(data) as services:
+        done = _domain(services.account_data.forget_pending)
+    out.print(
+        f"{done.users} deleted listeners forgotten: {done.removed} events removed from "
+        f"{done.rewritten} files"
+    )
+
+
 @search_app.command("reindex")
 def search_reindex(data: DataDir = None) -> None:
     """Rebuild the search index of the catalog from the database (playlists are kept)."""
@@ -440,6 +507,7 @@ def wrapped(
     with _services(data) as services:
         started = time.monotonic()
         services.pipeline.catch_up()  # the lake holds everything logged so far
+        services.account_data.forget_pending()  # a deletion interrupted is finished first
         count = _domain(lambda: services.wrapped.compute(year=year))
     out.print(f"Wrapped {year}: {count} listeners in {time.monotonic() - started:.1f} s")
 

@@ -148,6 +148,28 @@ class AccountService:
             raise NotAuthenticated(BAD_CREDENTIALS)
         return self._issue(user.id, family_id=new_id())
 
+    def check_password(self, *, user_id: str, password: str) -> None:
+        """Re-authenticate a signed-in listener before something that cannot be undone. Wrong
+        passwords count against the same limit as failed sign-ins."""
+        with self._uow(readonly=True) as uow:
+            user = uow.users.get(user_id)
+        if user is None:
+            raise NotFound("No such user")
+        key = f"login:{user.email}"
+        if self._cache.count(key) >= self._login_limit:
+            raise RateLimited(
+                "Too many wrong passwords; wait a minute", retry_after_s=LOGIN_WINDOW_S
+            )
+        if not self._passwords.verify(user.password_hash, password):
+            self._cache.incr(key, ttl_s=LOGIN_WINDOW_S)
+            raise PermissionDenied("Wrong password", field="password")
+
+    def forget_account(self, user_id: str, member_ids: Sequence[str] = ()) -> None:
+        """After an account is deleted: its access tokens stop working at once, and the cached
+        entitlements of its family or duo members (who lose the shared plan) are dropped."""
+        self._access_tokens.revoke_subject(user_id)
+        self._forget_entitlements(user_id, *member_ids)
+
     def refresh(self, refresh_token: str) -> TokenPair:
         """Trade a refresh token for a new pair. Each refresh token works once: a second use
         means it leaked, and every token descended from the same sign-in is revoked."""

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from encore import __version__
+from encore.account_data.routes import router as account_data_router
 from encore.accounts.routes import router as accounts_router
 from encore.admin.routes import router as admin_router
 from encore.api import problems
@@ -97,6 +98,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(subsonic_credentials_router)
     app.include_router(subsonic_router)
     app.include_router(admin_router)
+    app.include_router(account_data_router)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> Response:

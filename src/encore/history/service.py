@@ -193,6 +193,15 @@ class ListeningService:
         stored = self._cache.get(ROSTER_KEY)
         return {} if stored is None else dict(json.loads(stored))
 
+    def forget_listener(self, user_id: str) -> None:
+        """For a deleted account: its now-playing and its place on the roster go at once."""
+        self._listeners.pop(user_id, None)
+        self._cache.delete(_now_playing_key(user_id))
+        with self._roster_lock:
+            roster = self._roster()
+            if roster.pop(user_id, None) is not None:
+                self._cache.set(ROSTER_KEY, json.dumps(roster).encode(), ttl_s=NOW_PLAYING_TTL_S)
+
     def now_playing(self, *, user_id: str) -> NowPlaying | None:
         stored = self._cache.get(_now_playing_key(user_id))
         if stored is None:

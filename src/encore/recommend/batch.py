@@ -179,6 +179,8 @@ class RecommendBatch:
             return None
         if not np.array_equal(serving.track_ids, np.asarray(inputs.track_ids, dtype=np.str_)):
             return None  # the catalog changed since: its track numbers no longer hold
+        if np.isin(serving.user_ids, np.asarray(inputs.user_ids, dtype=np.str_), invert=True).any():
+            return None  # a listener deleted their account since: they leave the model now
         return serving
 
     def _due(

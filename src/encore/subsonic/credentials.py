@@ -61,6 +61,12 @@ class SubsonicCredentials:
         self._forget(removed)
         return removed is not None
 
+    def forgetting(self, user_id: str) -> Callable[[object], None]:
+        """For an account about to be deleted (with its credential, in the same transaction):
+        what drops the credential from the shared cache once the deletion is committed."""
+        credential = self._store.get(user_id)
+        return lambda _done: self._forget(credential)
+
     def describe(self, user_id: str) -> Credential | None:
         return self._store.get(user_id)
 

@@ -504,3 +504,16 @@ recommend_runs = Table(
     Index("ix_recommend_runs_started_at", "started_at"),
     CheckConstraint("status IN ('running', 'complete', 'failed')", name="status"),
 )
+
+# --- account data -------------------------------------------------------------------------------
+
+# Listeners whose account was deleted: only the id and dates, no personal data. What still holds
+# their plays outside SQL (the lake's Parquet, the event log) skips these ids on every read, and
+# the lake's compaction rewrites the files that hold them (`lake_forgotten_at` once it has).
+deleted_users = Table(
+    "deleted_users",
+    metadata,
+    Column("user_id", ID, primary_key=True),
+    Column("deleted_at", UtcDateTime(), nullable=False),
+    Column("lake_forgotten_at", UtcDateTime(), nullable=True),
+)

@@ -10,6 +10,7 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
+from encore.adapters.sql.account_data import SqlErasureRepository
 from encore.adapters.sql.accounts import (
     SqlMembershipRepository,
     SqlPlanChangeRepository,
@@ -53,6 +54,7 @@ class SqlUnitOfWork:
     playlists: SqlPlaylistRepository
     likes: SqlLikeRepository
     follows: SqlFollowRepository
+    erasure: SqlErasureRepository
 
     def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
         self._engine = engine
@@ -82,6 +84,7 @@ class SqlUnitOfWork:
         self.playlists = SqlPlaylistRepository(connection)
         self.likes = SqlLikeRepository(connection)
         self.follows = SqlFollowRepository(connection)
+        self.erasure = SqlErasureRepository(connection)
         return self
 
     def __exit__(
