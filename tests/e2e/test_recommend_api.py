@@ -101,6 +101,7 @@ def test_before_any_model_discover_weekly_is_the_countrys_popularity_mix(
     assert client.get(DW, headers=listener.auth).json()["id"] == playlist["id"]
     mixes = client.get("/api/v1/me/daily-mixes", headers=listener.auth).json()["items"]
     assert [m["source"] for m in mixes] == ["popularity"]
+    assert mixes[0]["name"].startswith("Popular in ")
     radar = client.get("/api/v1/me/release-radar", headers=listener.auth).json()
     assert radar["source"] == "popularity"
 
@@ -123,7 +124,10 @@ def test_a_batch_run_makes_model_playlists_that_spare_what_was_played(
     assert max(artists_of(playlist).values()) <= 2
     mixes = client.get("/api/v1/me/daily-mixes", headers=fans[0].auth).json()["items"]
     assert mixes
-    assert all(m["source"] == "model" and m["name"].startswith("Daily Mix") for m in mixes)
+    assert all(m["source"] == "model" and m["name"].endswith(" and more") for m in mixes)
+    assert [m["description"].split(":")[0] for m in mixes] == [
+        f"Daily Mix {n}" for n in range(1, len(mixes) + 1)
+    ]
     assert {t["id"] for m in mixes for t in m["tracks"]} & played
     # Encore's playlist is the listener's alone.
     other = client.get(DW, headers=fans[1].auth).json()

@@ -45,6 +45,26 @@ class AlsModel:
         scores: NDArray[np.float32] = self.items[items] @ taste
         return scores
 
+    def score_block(
+        self, users: NDArray[np.int64], histories: csr_matrix, items: NDArray[np.int64]
+    ) -> NDArray[np.float32]:
+        rows = csr_matrix(histories)
+        tastes = np.empty((len(users), self.items.shape[1]), dtype=np.float32)
+        for row, user in enumerate(np.asarray(users).tolist()):
+            tastes[row] = (
+                self.users[user] if 0 <= user < len(self.users) else (self.fold_in(rows[row]))
+            )
+        wanted = np.asarray(items, dtype=np.int64)
+        if wanted.ndim == 1:
+            shared: NDArray[np.float32] = tastes @ self.items[wanted].T
+            return shared
+        padding = wanted < 0
+        scores: NDArray[np.float32] = np.einsum(
+            "rkd,rd->rk", self.items[np.where(padding, 0, wanted)], tastes
+        )
+        scores[padding] = -np.inf
+        return scores
+
     def fold_in(self, history: csr_matrix) -> NDArray[np.float32]:
         """The least-squares taste of a listener the model never saw, items held fixed (one
         half-step of ALS)."""

@@ -26,6 +26,20 @@ FAMILIAR = 12
 NEW = 13
 NEIGHBOURS = 120
 ITERATIONS = 8
+NAMED_AFTER = 2  # leading artists in a mix's name ("Radiohead, Portishead and more")
+DESCRIBED_BY = 3  # leading artists in its description
+
+
+def mix_name(artists: list[str]) -> str:
+    """A mix's name from its leading artists, most played first: "A, B and more"."""
+    if not artists:
+        raise ValueError("a mix is named after at least one artist")
+    return ", ".join(artists[:NAMED_AFTER]) + " and more"
+
+
+def popular_mix_name(country: str) -> str:
+    """The name of the one mix a listener without enough history gets."""
+    return f"Popular in {country}"
 
 
 def kmeans(
@@ -78,6 +92,7 @@ def daily_mixes(generation: Generation, users: NDArray[np.int64]) -> list[Genera
         assert index is not None
         _, neighbours = index.search(np.stack(centres), NEIGHBOURS)
     slots: dict[int, int] = {}
+    named: dict[int, set[str]] = {}  # per listener, the names their mixes so far took
     for number, (user, familiar, counts) in enumerate(clusters):
         slot = slots[user] = slots.get(user, 0) + 1
         if slot > DAILY_MIXES:
@@ -95,7 +110,9 @@ def daily_mixes(generation: Generation, users: NDArray[np.int64]) -> list[Genera
             per_genre=0,
         )
         favourites = familiar[np.argsort(-counts, kind="stable")][:FAMILIAR]
-        made.append(_mix(generation, user, slot, _interleave(favourites, fresh), favourites))
+        taken = named.setdefault(user, set())
+        made.append(_mix(generation, user, slot, _interleave(favourites, fresh), favourites, taken))
+        taken.add(made[-1].name)
     # Too little history (or no model): one mix of what is popular in the listener's country.
     mixed = set(slots)
     for user in users.tolist():
@@ -111,7 +128,7 @@ def _popular_mix(generation: Generation, user: int) -> GeneratedPlaylist:
     return GeneratedPlaylist(
         user_id=inputs.user_ids[user],
         kind=PlaylistKind.DAILY_MIX,
-        name="Daily Mix 1",
+        name=popular_mix_name(inputs.user_countries[user]),
         description=f"Popular in {inputs.user_countries[user]} today",
         track_ids=tuple(generation.track_ids[items].tolist()),
         source=Source.POPULARITY,
@@ -135,17 +152,17 @@ def _mix(
     slot: int,
     items: NDArray[np.int64],
     favourites: NDArray[np.int64],
+    taken: set[str],
 ) -> GeneratedPlaylist:
     inputs = generation.inputs
-    leading = np.unique(inputs.item_artist[favourites], return_counts=True)
-    order = np.argsort(-leading[1], kind="stable")[:3]
-    names = [inputs.artist_names[int(a)] for a in leading[0][order]]
+    names = _named_after(generation, favourites, taken)
     when = period(PlaylistKind.DAILY_MIX, generation.now, inputs.user_zones[user])
     return GeneratedPlaylist(
         user_id=inputs.user_ids[user],
         kind=PlaylistKind.DAILY_MIX,
-        name=f"Daily Mix {slot}",
-        description=", ".join(names) + " and more",
+        name=mix_name(names),
+        description=f"Daily Mix {slot}: {', '.join(names[:DESCRIBED_BY])} and more, "
+        "with new tracks close to them",
         track_ids=tuple(generation.track_ids[items].tolist()),
         source=Source.MODEL,
         period_start=when.start,
@@ -154,3 +171,22 @@ def _mix(
         slot=slot,
         model_version=generation.model_version,
     )
+
+
+def _named_after(
+    generation: Generation, favourites: NDArray[np.int64], taken: set[str]
+) -> list[str]:
+    """The mix's artists in the order its name lists them: the artists with the most
+    favourites first, between equals the one whose favourite is played most (`favourites`
+    come most played first). When that name is another mix's of the same listener, the first
+    artist whose lead makes a new name goes first instead."""
+    inputs = generation.inputs
+    artists, first_seen, counts = np.unique(
+        inputs.item_artist[favourites], return_index=True, return_counts=True
+    )
+    names = [inputs.artist_names[int(a)] for a in artists[np.lexsort((first_seen, -counts))]]
+    for lead in range(len(names)):
+        reordered = [names[lead], *names[:lead], *names[lead + 1 :]]
+        if mix_name(reordered) not in taken:
+            return reordered
+    return names

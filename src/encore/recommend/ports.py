@@ -38,6 +38,14 @@ class TasteModel(Protocol):
         1 x n_items row of (confidence-weighted) play counts, which a hybrid may use."""
         ...
 
+    def score_block(
+        self, users: NDArray[np.int64], histories: csr_matrix, items: NDArray[np.int64]
+    ) -> NDArray[np.float32]:
+        """`score` for many users at once (a batch partition): row r of `histories` is
+        `users[r]`'s; `items` is n x k (one row per user, -1 pads and scores -inf) or a 1-D
+        array asked of every user. Returns n x k."""
+        ...
+
     def fold_in(self, history: csr_matrix) -> NDArray[np.float32]:
         """A taste vector (d,) for a user absent from training, from a 1 x n_items history row."""
         ...

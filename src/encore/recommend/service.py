@@ -22,6 +22,7 @@ from encore.recommend.domain import (
     StoredPlaylist,
     period,
 )
+from encore.recommend.mixes import popular_mix_name
 from encore.recommend.ports import GeneratedPlaylists, Listeners
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ class RecommendService:
             StoredPlaylist(
                 None,
                 PlaylistKind.DAILY_MIX,
-                "Daily Mix 1",
+                popular_mix_name(country),
                 f"Popular in {country} today",
                 self._popular_mix(user_id, country, now),
                 Source.POPULARITY,

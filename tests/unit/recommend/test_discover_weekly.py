@@ -9,7 +9,7 @@ import pytest
 
 from encore.adapters.recommend.faiss_index import FaissIndexBuilder
 from encore.recommend.als import AlsTrainer
-from encore.recommend.discover import discover_weekly
+from encore.recommend.discover import discover_weekly, popular_mix, popular_mixes
 from encore.recommend.domain import (
     MIN_HISTORY,
     BatchInputs,
@@ -190,3 +190,16 @@ def test_a_daily_mix_lasts_a_local_day() -> None:
 
 def _fields(inputs: BatchInputs) -> dict[str, object]:
     return {name: getattr(inputs, name) for name in BatchInputs.__slots__ if name != "__weakref__"}
+
+
+def test_popular_fill_for_many_listeners_is_each_listeners_own(generation: Generation) -> None:
+    users = np.arange(12, dtype=np.int64)
+    firsts = [np.zeros(0, dtype=np.int64)] * 6 + [
+        np.asarray(generation.inputs.popular_in(generation.inputs.user_countries[u])[3:9])
+        for u in range(6, 12)
+    ]
+
+    together = popular_mixes(generation, users, firsts)
+
+    for user, first, picked in zip(users.tolist(), firsts, together, strict=True):
+        np.testing.assert_array_equal(picked, popular_mix(generation, user, first))

@@ -1,6 +1,6 @@
 import numpy as np
 
-from encore.recommend.diversify import diversify, rank_within
+from encore.recommend.diversify import diversify, diversify_rows, rank_within
 
 
 def test_rank_within_counts_earlier_members_of_the_group() -> None:
@@ -24,3 +24,23 @@ def test_fewer_than_asked_when_the_caps_leave_no_more() -> None:
     assert diversify(
         np.arange(10), artist, genre, length=30, per_artist=2, per_genre=5
     ).tolist() == [0, 1]
+
+
+def test_rows_at_once_pick_what_each_row_alone_picks() -> None:
+    rng = np.random.default_rng(3)
+    item_artist = rng.integers(0, 40, 500)
+    item_genre = rng.integers(-1, 8, 500)
+    ranked = np.stack([rng.permutation(500)[:120] for _ in range(25)])
+    ranked[3, 10:] = -1  # a row with few candidates
+    ranked[7, ::3] = -1  # holes where spared tracks were
+    ranked[9, :] = -1  # none at all
+
+    together = diversify_rows(ranked, item_artist, item_genre, length=30, per_artist=2, per_genre=5)
+
+    assert len(together) == 25
+    for row, picked in zip(ranked, together, strict=True):
+        alone = diversify(
+            row[row >= 0], item_artist, item_genre, length=30, per_artist=2, per_genre=5
+        )
+        np.testing.assert_array_equal(picked, alone)
+    assert len(together[9]) == 0

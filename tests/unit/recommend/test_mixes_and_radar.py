@@ -7,7 +7,7 @@ import numpy as np
 
 from encore.recommend.domain import PlaylistKind, Source
 from encore.recommend.generation import Generation
-from encore.recommend.mixes import daily_mixes, kmeans
+from encore.recommend.mixes import daily_mixes, kmeans, mix_name, popular_mix_name
 from encore.recommend.radar import release_radar
 
 
@@ -34,8 +34,8 @@ def test_daily_mixes_mix_favourites_with_new_tracks_named_after_their_artists(
     number = {t: i for i, t in enumerate(inputs.track_ids)}
     for mix in made:
         assert mix.kind is PlaylistKind.DAILY_MIX
-        assert mix.name == f"Daily Mix {mix.slot}"
-        assert mix.description.endswith(" and more")
+        assert mix.name.endswith(" and more")
+        assert mix.description.startswith(f"Daily Mix {mix.slot}: ")
         user = inputs.user_ids.index(mix.user_id)
         played = set(inputs.plays[user].indices.tolist())
         items = [number[t] for t in mix.track_ids]
@@ -44,13 +44,37 @@ def test_daily_mixes_mix_favourites_with_new_tracks_named_after_their_artists(
         assert familiar
         assert fresh
         assert len(items) == len(set(items))
-        leading = inputs.artist_names[
-            Counter(inputs.item_artist[familiar].tolist()).most_common(1)[0][0]
-        ]
-        assert leading in mix.description or len(set(inputs.item_artist[familiar].tolist())) > 3
+        # Named after the artist with the most of the mix's favourites (the familiar tracks
+        # come first, interleaved): ties go to the artist of the most played favourite.
+        tally = Counter(inputs.item_artist[familiar].tolist())
+        most = max(tally.values())
+        leading = next(a for a in inputs.item_artist[familiar].tolist() if tally[a] == most)
+        named = mix.name.removesuffix(" and more").split(", ")
+        assert set(named) <= {inputs.artist_names[a] for a in inputs.item_artist[familiar]}
+        # The leading artist goes first unless an earlier mix of the listener took that name.
+        assert named[0] == inputs.artist_names[leading] or mix.slot > 1
         assert mix.expires_at - mix.period_start == timedelta(days=1)
     slots = sorted(p.slot for p in made if p.user_id == made[0].user_id)
     assert slots == list(range(1, len(slots) + 1))
+
+
+def test_a_mix_is_named_after_its_two_leading_artists() -> None:
+    assert mix_name(["Radiohead", "Portishead", "Massive Attack"]) == (
+        "Radiohead, Portishead and more"
+    )
+    assert mix_name(["Björk"]) == "Björk and more"
+    assert popular_mix_name("SE") == "Popular in SE"
+
+
+def test_mixes_of_one_listener_have_different_names(generation: Generation) -> None:
+    made = daily_mixes(generation, np.arange(40, dtype=np.int64))
+    by_user: dict[str, list[str]] = {}
+    for mix in made:
+        by_user.setdefault(mix.user_id, []).append(mix.name)
+    several = [names for names in by_user.values() if len(names) > 1]
+    assert several
+    for names in several:
+        assert len(set(names)) == len(names), names
 
 
 def test_release_radar_brings_recent_releases_of_artists_played_or_followed(

@@ -179,3 +179,33 @@ def test_users_cluster_sizes_match_the_generator(plays: csr_matrix) -> None:
     # Guards the premise the ranking tests rest on.
     assert plays.shape == (2 * USERS_PER_CLUSTER, 2 * ITEMS_PER_CLUSTER)
     assert set(plays[:USERS_PER_CLUSTER].indices) <= set(range(ITEMS_PER_CLUSTER))
+
+
+def test_block_scores_are_the_per_listener_scores(params: TasteParams, plays: csr_matrix) -> None:
+    model = HybridTrainer(params).fit(plays, None)
+    rng = np.random.default_rng(5)
+    users = np.array([0, 17, -1, 45, 3], dtype=np.int64)
+    # The last: a trained listener whose history is gone (the taste vector alone).
+    histories = csr_matrix(plays[[0, 17, 20, 45, 3]].multiply(np.array([[1], [1], [1], [1], [0]])))
+    items = rng.integers(-1, plays.shape[1], (5, 30))
+
+    block = model.score_block(users, histories, items)
+    shared = model.score_block(users, histories, np.arange(plays.shape[1], dtype=np.int64))
+
+    for row, user in enumerate(users.tolist()):
+        asked = items[row][items[row] >= 0]
+        one = model.score(user, histories[row], asked)
+        np.testing.assert_allclose(block[row][items[row] >= 0], one, rtol=1e-4, atol=1e-6)
+        assert np.isneginf(block[row][items[row] < 0]).all()
+        every = model.score(user, histories[row], np.arange(plays.shape[1], dtype=np.int64))
+        np.testing.assert_allclose(shared[row], every, rtol=1e-4, atol=1e-6)
+
+
+def test_block_scores_refuse_mismatched_rows(params: TasteParams, plays: csr_matrix) -> None:
+    model = HybridTrainer(params).fit(plays, None)
+    with pytest.raises(InvalidInput):
+        model.score_block(np.array([0, 1]), plays[[0]], np.array([1, 2]))
+    with pytest.raises(InvalidInput):
+        model.score_block(np.array([0]), plays[[0]], np.array([[1, 2], [3, 4]]))
+    with pytest.raises(InvalidInput):
+        model.score_block(np.array([0]), plays[[0]], np.array([[1, -2]]))

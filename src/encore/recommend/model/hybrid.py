@@ -22,6 +22,8 @@ FORMAT = "encore-taste-hybrid"
 VERSION = 1
 VECTORS = "vectors.npz"
 GRAPH = "graph.npz"
+WALK_ROWS = 128  # listeners whose walks are spread out dense at once (rows x n_items)
+GATHER_ROWS = 256  # listeners whose candidates' vectors are gathered at once (rows x k x d)
 
 
 class HybridTasteModel:
@@ -90,6 +92,43 @@ class HybridTasteModel:
         scores += self.params.neighbour_weight * self._graph_scores(confidence, wanted)
         return scores
 
+    def score_block(
+        self, users: NDArray[np.int64], histories: csr_matrix, items: NDArray[np.int64]
+    ) -> NDArray[np.float32]:
+        """`score` for many listeners at once: row r of `histories` is `users[r]`'s history;
+        `items` is one row of item numbers per listener (n x k, -1 pads and scores -inf) or a
+        single 1-D array asked of every listener. One matrix product per part, not per user."""
+        confidence = log_confidence(checked_plays(histories, columns=self.n_items))
+        numbers = np.asarray(users, dtype=np.int64)
+        if numbers.ndim != 1 or confidence.shape[0] != numbers.size:
+            raise InvalidInput("users and histories must have one row per listener")
+        shared = np.asarray(items).ndim == 1
+        wanted = self._checked_items(items) if shared else self._checked_rows(items, numbers.size)
+        padding = None if shared else wanted < 0
+        if padding is not None:
+            wanted = np.where(padding, 0, wanted)
+        tastes = self._tastes(numbers, confidence)
+        norms = np.linalg.norm(tastes, axis=1)
+        scores = np.zeros((numbers.size, wanted.shape[-1]), dtype=np.float32)
+        if self._largest_item_norm > 0.0:
+            scale = np.where(norms > 0, 1.0 / np.maximum(norms, 1e-30), 0.0)
+            unit = (tastes * (scale / self._largest_item_norm)[:, None]).astype(np.float32)
+            if shared:
+                scores += (unit @ self._items[wanted].T) * self._debias[wanted]
+            else:
+                for start in range(0, numbers.size, GATHER_ROWS):
+                    rows = slice(start, start + GATHER_ROWS)
+                    gathered = self._items[wanted[rows]]  # rows x k x d
+                    dots = np.einsum("rkd,rd->rk", gathered, unit[rows])
+                    scores[rows] += dots * self._debias[wanted[rows]]
+        scores += self.params.neighbour_weight * self._graph_block(confidence, wanted)
+        cold = (np.diff(confidence.indptr) == 0) & (norms == 0.0)
+        if cold.any():
+            scores[cold] = self._popularity[wanted if shared else wanted[cold]]
+        if padding is not None:
+            scores[padding] = -np.inf
+        return scores
+
     def fold_in(self, history: csr_matrix) -> NDArray[np.float32]:
         """A taste vector (d,) for a listener absent from training, from a 1 x n_items row."""
         confidence = log_confidence(checked_plays(history, columns=self.n_items))
@@ -156,6 +195,37 @@ class HybridTasteModel:
         taste: NDArray[np.float32] = vectors[0]
         return taste
 
+    def _tastes(self, users: NDArray[np.int64], confidence: csr_matrix) -> NDArray[np.float32]:
+        trained = (users >= 0) & (users < self._users.shape[0])
+        tastes = np.empty((users.size, self._items.shape[1]), dtype=np.float32)
+        tastes[trained] = self._users[users[trained]]
+        absent = np.flatnonzero(~trained)
+        if absent.size:
+            tastes[absent] = solve_users(
+                csr_matrix(confidence[absent]),
+                self._items,
+                regularization=self.params.regularization,
+                alpha=self.params.confidence,
+            )
+        return tastes
+
+    def _graph_block(self, confidence: csr_matrix, items: NDArray[np.int64]) -> NDArray[np.float32]:
+        """Each row's walk scores for its `items` (n x k, or k shared), over the row's best.
+
+        A few hundred rows at a time, the walk is spread out dense: picking the asked items
+        from it costs less than sorting a sparse product of a partition's size and searching it.
+        """
+        n = confidence.shape[0]
+        found = np.zeros((n, items.shape[-1]), dtype=np.float32)
+        for start in range(0, n, WALK_ROWS):
+            rows = slice(start, min(start + WALK_ROWS, n))
+            walk = csr_matrix(confidence[rows] @ self._graph, dtype=np.float32).toarray()
+            best = walk.max(axis=1, initial=0.0)
+            inverse = np.where(best > 0, 1.0 / np.where(best > 0, best, 1.0), 0.0)
+            asked = walk[:, items] if items.ndim == 1 else np.take_along_axis(walk, items[rows], 1)
+            found[rows] = asked * inverse[:, None].astype(np.float32)
+        return found
+
     def _graph_scores(
         self, confidence: csr_matrix, items: NDArray[np.int64]
     ) -> NDArray[np.float32]:
@@ -171,6 +241,16 @@ class HybridTasteModel:
         slots = np.minimum(slots, walk.indices.size - 1)
         found = walk.indices[slots] == items
         return np.where(found, walk.data[slots] / best, 0.0).astype(np.float32)
+
+    def _checked_rows(self, items: NDArray[np.int64], rows: int) -> NDArray[np.int64]:
+        wanted = np.asarray(items)
+        if wanted.ndim != 2 or wanted.shape[0] != rows:
+            raise InvalidInput("items must hold one row of item indices per listener")
+        if wanted.size and not np.issubdtype(wanted.dtype, np.integer):
+            raise InvalidInput("items must be item indices")
+        if wanted.size and (wanted.min() < -1 or wanted.max() >= self.n_items):
+            raise InvalidInput(f"item indices must lie in [0, {self.n_items}), or be -1 (padding)")
+        return wanted.astype(np.int64)
 
     def _checked_items(self, items: NDArray[np.int64]) -> NDArray[np.int64]:
         wanted = np.asarray(items)

@@ -15,18 +15,18 @@ class TasteParams:
     """
 
     # Matrix factorisation (implicit ALS on log-scaled play counts).
-    factors: int = 64
-    regularization: float = 0.01
-    confidence: float = 2.0  # implicit's alpha: confidence = confidence * log(1 + plays)
+    factors: int = 32
+    regularization: float = 0.1
+    confidence: float = 1.0  # implicit's alpha: confidence = confidence * log(1 + plays)
     iterations: int = 15
     # Sparse item-item graph (RP3beta): a two-step random walk item -> user -> item whose
     # arrival probabilities are divided by popularity ** neighbour_popularity, top-k per item.
     neighbours: int = 300
     walk_exponent: float = 0.8
-    neighbour_popularity: float = 0.45
+    neighbour_popularity: float = 0.5
     # Blend: score = als * (1 + popularity) ** -als_popularity + neighbour_weight * graph.
     neighbour_weight: float = 1.0
-    als_popularity: float = 0.3
+    als_popularity: float = 0.4
     # Content: a track with n listeners gets (n * own + genre_prior * genre centroid) / (n + prior).
     genre_prior: float = 2.0
     seed: int = 0
