@@ -184,9 +184,9 @@ def test_a_backup_killed_halfway_leaves_no_file_and_the_data_untouched(
     before = _tree(data)
     target = tmp_path / "out"
     target.mkdir()
+    command = ["backup", "--with-media", "--data", str(data), "--to", str(target / "encore.backup")]
     process = subprocess.Popen(
-        [sys.executable, "-m", "encore", "backup", "--with-media"]
-        + ["--data", str(data), "--to", str(target / "encore.backup")],
+        [sys.executable, "-m", "encore", *command],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

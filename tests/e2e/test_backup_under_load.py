@@ -93,9 +93,12 @@ def _edit_playlists(
 
 
 def _writers(
-    port: int, tracks: list[str], acked: Acknowledged, stop: threading.Event
+    port: int,
+    tracks: list[str],
+    acked: Acknowledged,
+    stop: threading.Event,
+    errors: list[BaseException],
 ) -> list[threading.Thread]:
-    errors: list[BaseException] = []
 
     def run(work: Callable[[Api, list[str], Acknowledged, threading.Event], None]) -> None:
         api = Api(port)
@@ -113,7 +116,6 @@ def _writers(
     ]
     for thread in threads:
         thread.start()
-    threads[0].errors = errors  # type: ignore[attr-defined]
     return threads
 
 
@@ -135,8 +137,9 @@ def test_a_backup_under_write_load_restores_every_acknowledged_write(tmp_path: P
     seeded = seed(data, tracks=200)
     acked = Acknowledged()
     stop = threading.Event()
+    errors: list[BaseException] = []
     with running_encore(data, timeout_s=90) as server:
-        writers = _writers(server.port, seeded.tracks, acked, stop)
+        writers = _writers(server.port, seeded.tracks, acked, stop, errors)
         try:
             deadline = time.monotonic() + 30
             while min(acked.counts()) < 20 and time.monotonic() < deadline:
@@ -152,7 +155,7 @@ def test_a_backup_under_write_load_restores_every_acknowledged_write(tmp_path: P
             stop.set()
             for writer in writers:
                 writer.join()
-    assert not writers[0].errors, writers[0].errors  # type: ignore[attr-defined]
+    assert not errors, errors
     assert taken.returncode == 0, taken.stderr
     assert min(before) >= 20, f"the load never got going: {before}"
     assert during[0] > before[0], "no write was acknowledged while the backup ran"
