@@ -1,5 +1,5 @@
 """`encore backup check` on the fleet: row counts from PostgreSQL and a sample of media read
-from S3 (Swift's s3api), from a node whose data directory holds nothing of the instance."""
+whole, from a local media folder or from S3 (Swift's s3api) on a node that caches none of it."""
 
 import hashlib
 import secrets
@@ -19,15 +19,17 @@ from tests.e2e.catalog_fixture import add_tracks
 from tests.e2e.conftest import FAST_PASSWORDS
 from tests.integration.swift import S3Endpoint
 
-pytestmark = [pytest.mark.postgres, pytest.mark.s3, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 AUDIO = b"OggS" + secrets.token_bytes(50_000)
 
 
-def test_check_counts_postgres_rows_and_reads_s3_media(
-    tmp_path: Path, postgres_database_factory: Callable[[], str], swift_s3: S3Endpoint
-) -> None:
-    settings = {
-        "database_url": postgres_database_factory(),
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
+def media_settings(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Where the media live: the API node's data directory, or an S3 bucket."""
+    if request.param == "local":
+        return {}
+    swift_s3: S3Endpoint = request.getfixturevalue("swift_s3")
+    return {
         "media_backend": "s3",
         "s3_bucket": f"encore-check-{secrets.token_hex(4)}",
         "s3_endpoint_url": swift_s3.url,
@@ -35,6 +37,12 @@ def test_check_counts_postgres_rows_and_reads_s3_media(
         "s3_secret_key": swift_s3.secret_key,
         "s3_region": swift_s3.region,
     }
+
+
+def test_check_counts_postgres_rows_and_reads_a_media_sample(
+    tmp_path: Path, postgres_database_factory: Callable[[], str], media_settings: dict[str, str]
+) -> None:
+    settings = {"database_url": postgres_database_factory(), **media_settings}
     services = bootstrap(
         load_settings(data_dir=tmp_path / "api-node", recommend_check_s=0, **settings),
         passwords=FAST_PASSWORDS,
@@ -56,9 +64,10 @@ def test_check_counts_postgres_rows_and_reads_s3_media(
                     )
                 )
             uow.commit()
-        # The check runs on another node: its data directory holds no cached copy of the media.
+        # With S3, the check runs on another node, whose data directory caches none of the media.
+        node = tmp_path / ("check-node" if media_settings else "api-node")
         env = {"COLUMNS": "200", **{f"ENCORE_{k.upper()}": v for k, v in settings.items()}}
-        check = ["backup", "check", "--data", str(tmp_path / "check-node"), "--sample", "3"]
+        check = ["backup", "check", "--data", str(node), "--sample", "3"]
         result = CliRunner().invoke(app, check, env=env)
         assert result.exit_code == 0, result.output
         output = " ".join(result.output.split())

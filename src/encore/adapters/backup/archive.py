@@ -104,7 +104,7 @@ class ArchiveWriter:
         os.fsync(self._file.fileno())
         self._file.close()
         os.replace(self._partial, self.path)
-        _fsync_dir(self.path.parent)
+        fsync_dir(self.path.parent)
         self._committed = True
 
 
@@ -198,7 +198,7 @@ def _checked_members(
         raise NotABackup(f"{path} is empty or not an Encore backup")
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
     handle = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(handle)

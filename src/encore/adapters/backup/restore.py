@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from encore.adapters.backup.archive import extract, verify
+from encore.adapters.backup.archive import extract, fsync_dir, verify
 from encore.adapters.sql import migrate
 from encore.adapters.sql.engine import make_engine
 from encore.backup.manifest import MEDIA_DIR, Manifest
@@ -83,7 +83,7 @@ def _swap(staging: Path, data_dir: Path, *, keep_media: bool) -> None:
         data_dir.rmdir()
     if not data_dir.exists():
         os.rename(staging, data_dir)
-        _fsync_dir(data_dir.parent)
+        fsync_dir(data_dir.parent)
         return
     aside = Path(tempfile.mkdtemp(dir=data_dir.parent, prefix=f".{data_dir.name}.old-"))
     aside.rmdir()
@@ -100,13 +100,6 @@ def _swap(staging: Path, data_dir: Path, *, keep_media: bool) -> None:
     except BaseException:
         os.rename(aside, data_dir)
         raise
-    _fsync_dir(data_dir.parent)
+    fsync_dir(data_dir.parent)
     shutil.rmtree(aside, ignore_errors=True)
 
-
-def _fsync_dir(directory: Path) -> None:
-    handle = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(handle)
-    finally:
-        os.close(handle)
