@@ -134,7 +134,7 @@ def _caught_up(data: Path) -> bool:
 @pytest.mark.timeout(300)
 def test_a_backup_under_write_load_restores_every_acknowledged_write(tmp_path: Path) -> None:
     data, restored, archive = tmp_path / "live", tmp_path / "restored", tmp_path / "encore.backup"
-    seeded = seed(data, tracks=200)
+    seeded = seed(data, tracks=60)
     acked = Acknowledged()
     stop = threading.Event()
     errors: list[BaseException] = []

@@ -102,4 +102,3 @@ def _swap(staging: Path, data_dir: Path, *, keep_media: bool) -> None:
         raise
     fsync_dir(data_dir.parent)
     shutil.rmtree(aside, ignore_errors=True)
-
