@@ -267,3 +267,14 @@ def test_a_backup_from_a_newer_encore_is_refused(backup: Path, tmp_path: Path) -
             )
         )
     _refused(newer, tmp_path / "target", "is newer than this Encore's")
+
+
+def test_a_postgresql_instance_is_pointed_to_its_own_tools(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["backup", "--data", str(tmp_path), "--to", str(tmp_path / "x.backup")],
+        env={"COLUMNS": "200", "ENCORE_DATABASE_URL": "postgresql://encore@db.invalid/encore"},
+    )
+    assert result.exit_code == 2
+    assert "pg_dump" in result.output
+    assert list(tmp_path.iterdir()) == []
