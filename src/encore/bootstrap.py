@@ -262,7 +262,7 @@ def bootstrap(
         access_tokens=access_tokens,
         documents=documents,
         engine=engine,
-        media=_media_store(settings),
+        media=media_store(settings),
         uow=uow,
         url_signer=url_signer,
         events=events,
@@ -418,7 +418,7 @@ def _event_log(settings: Settings) -> EventLog:
     return JetStreamEventLog(settings.nats_url, stream=settings.nats_stream)
 
 
-def _media_store(settings: Settings) -> MediaStore:
+def media_store(settings: Settings) -> MediaStore:
     if settings.media_backend == "local":
         return LocalMediaStore(settings.data_dir / "media")
     from encore.adapters.media.s3 import S3MediaStore

@@ -1,6 +1,7 @@
 """The `encore` command line."""
 
 import logging
+import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from encore.accounts.model import Plan
+from encore.backup.check import CheckReport
 from encore.bootstrap import Services, bootstrap
 from encore.config import Settings, load_settings
 from encore.errors import EncoreError
@@ -27,6 +29,12 @@ search_app = typer.Typer(help="The search index.", no_args_is_help=True)
 app.add_typer(search_app, name="search")
 recommend_app = typer.Typer(help="Personalization's batch runs.", no_args_is_help=True)
 app.add_typer(recommend_app, name="recommend")
+backup_app = typer.Typer(
+    help="Back up a running instance into one file (`encore backup --data DIR --to FILE`), "
+    "or check a restored one (`encore backup check`).",
+    invoke_without_command=True,
+)
+app.add_typer(backup_app, name="backup")
 
 err = Console(stderr=True)
 out = Console()
@@ -510,6 +518,145 @@ def wrapped(
         services.account_data.forget_pending()  # a deletion interrupted is finished first
         count = _domain(lambda: services.wrapped.compute(year=year))
     out.print(f"Wrapped {year}: {count} listeners in {time.monotonic() - started:.1f} s")
+
+
+@backup_app.callback()
+def backup(
+    context: typer.Context,
+    data: DataDir = None,
+    to: Annotated[
+        Path | None, typer.Option("--to", help="The backup file to write.", dir_okay=False)
+    ] = None,
+    with_media: Annotated[
+        bool, typer.Option("--with-media", help="Copy the media files into the backup too.")
+    ] = False,
+) -> None:
+    """A consistent snapshot of the instance, taken while it runs: database, event log and
+    consumer offsets, lake, search index, models, keys; media listed with their checksums (or
+    copied, with --with-media). The file appears only once complete."""
+    from encore import __version__
+    from encore.adapters.backup.take import take_backup
+
+    if context.invoked_subcommand is not None:
+        return
+    if to is None:
+        raise typer.BadParameter("give the backup file to write", param_hint="--to")
+    settings = _settings(data_dir=data)
+    if settings.database_url and not settings.database_url.startswith("sqlite"):
+        err.print(
+            "[red]This instance keeps its data in PostgreSQL:[/red] back it up with pg_dump or "
+            "pg_basebackup (docs/operations/backup.md), and check a restore with "
+            "`encore backup check`."
+        )
+        raise typer.Exit(2)
+    started = time.monotonic()
+    manifest = _domain(
+        lambda: take_backup(
+            settings.data_dir, to, with_media=with_media, encore_version=__version__
+        )
+    )
+    out.print(
+        f"Backed up {settings.data_dir} to {to} in {time.monotonic() - started:.1f} s: "
+        f"{len(manifest.entries)} files, {sum(manifest.row_counts.values())} rows, "
+        f"{manifest.event_count or 0} events, {len(manifest.media)} media files "
+        f"({'included' if manifest.media_included else 'by reference'})"
+    )
+
+
+@backup_app.command("check")
+def backup_check(
+    data: DataDir = None,
+    against: Annotated[
+        Path | None,
+        typer.Option(help="The backup the instance was restored from: counts must match it."),
+    ] = None,
+    sample: Annotated[int, typer.Option(min=0, help="Media files to read and checksum.")] = 20,
+) -> None:
+    """Verify a restored instance (embedded, or PostgreSQL and S3 as configured): rows per
+    table, the schema revision, and a sample of media checksums."""
+    from encore.adapters.backup.archive import verify
+    from encore.adapters.sql import migrate as migrations
+    from encore.adapters.sql.engine import make_engine
+    from encore.adapters.sql.row_counts import row_counts, sample_renditions, schema_revision
+    from encore.backup.check import check
+    from encore.bootstrap import media_store
+
+    settings = _settings(data_dir=data)
+    if settings.database_url is None and not (settings.data_dir / "encore.db").is_file():
+        err.print(f"[red]{settings.data_dir} holds no Encore database.[/red]")
+        raise typer.Exit(1)
+    manifest = _domain(lambda: verify(against)) if against else None
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        if manifest is not None:
+            picked = random.sample(list(manifest.media), min(sample, len(manifest.media)))
+        else:
+            picked = sample_renditions(engine, sample)
+        report = check(
+            row_counts=row_counts(engine),
+            schema_revision=schema_revision(engine),
+            code_revision=migrations.HEAD,
+            media=media_store(settings),
+            sample=picked,
+            manifest=manifest,
+        )
+    finally:
+        engine.dispose()
+    print_check(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="The backup file.", dir_okay=False)],
+    data: DataDir = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace what a non-empty data directory holds.")
+    ] = False,
+) -> None:
+    """Restore a backup into a data directory (stop the server first). The file is verified
+    whole before anything is written; a non-empty directory is replaced only with --force,
+    and then all at once."""
+    from encore.adapters.backup.restore import restore as restore_backup
+
+    settings = _settings(data_dir=data)
+    report = _domain(lambda: restore_backup(file, settings.data_dir, force=force))
+    manifest = report.manifest
+    out.print(
+        f"Restored {file} (taken {manifest.created_at:%Y-%m-%d %H:%M:%S} UTC by Encore "
+        f"{manifest.encore_version}) into {settings.data_dir}"
+    )
+    if report.migrated_from:
+        out.print(f"Migrated the schema from {report.migrated_from}")
+    if report.media_missing:
+        err.print(
+            f"[yellow]{report.media_missing} of {len(manifest.media)} media files the backup "
+            f"lists are not in {settings.data_dir / 'media'}:[/yellow] the backup holds them by "
+            "reference; copy them back from your media backup, then run `encore backup check "
+            f"--against {file}`."
+        )
+
+
+def print_check(report: CheckReport) -> None:
+    verdict = "[green]ok[/green]" if report.schema_ok else "[red]differs[/red]"
+    out.print(f"Schema revision {report.schema_revision} (code {report.code_revision}): {verdict}")
+    table = Table("table", "rows", "expected")
+    wrong = {m.table: m for m in report.count_mismatches}
+    for name, count in report.row_counts.items():
+        expected = wrong[name].expected if name in wrong else None
+        table.add_row(name, str(count), "" if expected is None else f"[red]{expected}[/red]")
+    for name, mismatch in wrong.items():
+        if name not in report.row_counts:
+            table.add_row(name, "[red]missing[/red]", str(mismatch.expected))
+    out.print(table)
+    for problem in report.media_problems:
+        err.print(f"[red]{problem.key}[/red]: {problem.problem}")
+    failed = len(report.media_problems)
+    out.print(
+        f"Media: {report.media_checked - failed} of {report.media_checked} sampled files match"
+    )
+    out.print("Check passed" if report.ok else "[red]Check failed[/red]")
 
 
 def main() -> None:

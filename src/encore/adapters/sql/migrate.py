@@ -18,7 +18,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 HEAD = "0007"
 
 
-def _config(engine: Engine) -> "Config":
+def _config() -> "Config":
     from alembic.config import Config
 
     config = Config()
@@ -32,7 +32,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         return
     from alembic import command
 
-    config = _config(engine)
+    config = _config()
     with engine.connect() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
@@ -42,7 +42,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 def downgrade(engine: Engine, revision: str) -> None:
     from alembic import command
 
-    config = _config(engine)
+    config = _config()
     with engine.connect() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
@@ -64,17 +64,29 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+def is_known(revision: str) -> bool:
+    """Whether `revision` is one of this Encore's migrations (not one from a newer release)."""
+    from alembic.script import ScriptDirectory
+    from alembic.util.exc import CommandError
+
+    config = _config()
+    try:
+        return ScriptDirectory.from_config(config).get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
 def head_revision(engine: Engine) -> str | None:
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(_config(engine)).get_current_head()
+    return ScriptDirectory.from_config(_config()).get_current_head()
 
 
 def revision(engine: Engine, message: str) -> None:
     """Write a new revision from the difference between the database and `tables.metadata`."""
     from alembic import command
 
-    config = _config(engine)
+    config = _config()
     with engine.connect() as connection:
         config.attributes["connection"] = connection
         command.revision(config, message=message, autogenerate=True)
