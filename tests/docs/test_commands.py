@@ -27,8 +27,9 @@ def test_the_commands_of_a_page_run(page: Path, tmp_path: Path, music: Path) -> 
 
 @pytest.mark.parametrize("block", [pytest.param(b, id=b.where) for b in NOT_RUN])
 def test_a_block_marked_not_run_says_why(block: Block) -> None:
+    # Not a skip: what is checked here is the reason; the block itself is named in the test id
+    # (CI counts no skips, so a skip would read as a test that could not run).
     assert block.not_run and block.not_run != "no reason given", block.where
-    pytest.skip(f"{block.where}: not run: {block.not_run}")
 
 
 def test_there_are_commands_to_run() -> None:
