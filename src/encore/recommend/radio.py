@@ -8,6 +8,7 @@ artists), so a skip reported through the events API moves the very next batch.
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -68,6 +69,7 @@ class RadioService:
         self._listeners = listeners
         self._cache = cache
         self._clock = clock
+        self._skips_lock = threading.Lock()
 
     def start(self, *, user_id: str, seed_type: SeedType, seed_id: str) -> Station:
         seeds = self._listeners.seed_tracks(seed_type.value, seed_id, user_id=user_id)
@@ -105,13 +107,18 @@ class RadioService:
 
     def skipped(self, *, user_id: str, station_id: str, track_id: str) -> bool:
         """Remember a skip on the station; False when there is no such station of the user."""
-        try:
-            state = self._load(user_id, station_id)
-        except NotFound:
-            return False
-        if track_id not in state["skipped"]:
-            state["skipped"] = [*state["skipped"], track_id][-MAX_REMEMBERED:]
-            self._save(station_id, state)
+        # Skips have a key of their own: a `next` running meanwhile (the player asks for more
+        # as it skips) saves the station as it read it, and would otherwise write the skip away.
+        with self._skips_lock:
+            try:
+                state = self._load(user_id, station_id)
+            except NotFound:
+                return False
+            if track_id not in state["skipped"]:
+                skipped = [*state["skipped"], track_id][-MAX_REMEMBERED:]
+                self._cache.set(
+                    _skips_key(station_id), json.dumps(skipped).encode(), ttl_s=STATION_TTL_S
+                )
         return True
 
     def events_recorded(self, user_id: str, payloads: Sequence[Mapping[str, Any]]) -> None:
@@ -196,6 +203,10 @@ class RadioService:
         state: dict[str, Any] = json.loads(stored)
         if state["user_id"] != user_id:
             raise NotFound("No such station", station_id=station_id)
+        skips = self._cache.get(_skips_key(station_id))
+        if skips is not None:
+            known = set(state["skipped"])
+            state["skipped"] += [t for t in json.loads(skips) if t not in known]
         return state
 
     def _save(self, station_id: str, state: dict[str, Any]) -> None:
@@ -204,6 +215,10 @@ class RadioService:
 
 def _key(station_id: str) -> str:
     return f"radio:{station_id}"
+
+
+def _skips_key(station_id: str) -> str:
+    return f"radio:{station_id}:skipped"
 
 
 def track_numbers(serving: ServingModel, track_ids: Sequence[str]) -> NDArray[np.int64]:
