@@ -87,6 +87,24 @@ def test_the_server_out_of_reach_is_said(page: Any) -> None:
     page.wait_for_selector("section.search [role=status]:has-text('Search failed')")
 
 
+def test_a_server_that_does_not_answer_is_said_and_the_page_goes_on(page: Any) -> None:
+    held: list[Any] = []  # requests the "server" never answers
+    page.route("**/api/v1/search**", lambda route: held.append(route))
+    try:
+        _open(page, "#/search")
+        page.fill("#search-input", "anything")
+        # The page is not frozen while the search hangs: another page opens and answers.
+        page.evaluate("location.hash = '#/liked'")
+        page.wait_for_selector("#main h1:has-text('Liked Songs')")
+        page.evaluate("location.hash = '#/search'")
+        page.fill("#search-input", "anything again")
+        status = "section.search [role=status]:has-text('took too long')"
+        page.wait_for_selector(status, timeout=20_000)
+        assert held, "the search never reached the server"
+    finally:
+        page.unroute_all(behavior="ignoreErrors")
+
+
 def test_an_expired_session_goes_back_to_sign_in_keeping_the_queue(
     page: Any, api: Api, demo_server: DemoServer
 ) -> None:
