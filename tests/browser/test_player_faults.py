@@ -1,7 +1,7 @@
 """Faults in the browser: a track that fails to load is skipped with a message, an expired
-stream URL is refreshed without skipping, the server out of reach is said, an expired session
-goes back to sign-in keeping the queue, and a save for offline cut off by the network says so
-and resumes when the connection returns."""
+stream URL is refreshed without skipping, the server out of reach or not answering is said, an
+expired session goes back to sign-in keeping the queue, and a save for offline cut off by the
+network says so and resumes when the connection returns."""
 
 from collections.abc import Iterator
 from typing import Any
