@@ -14,7 +14,6 @@ from encore.adapters.sql.driver_rows import DriverRows
 from encore.adapters.sql.tables import consumer_offsets, country_daily_plays, track_stats, tracks
 from encore.history.model import Play, decay, play_weight, popularity
 
-_CHUNK = 900  # ids per IN (...) list, under SQLite's bound-parameter limit
 # The consumer's writes, per batch (see `DriverRows`); `?` markers, both dialects take the syntax.
 _UPSERT_STATS = (
     "INSERT INTO track_stats (track_id, plays, score, scored_at) VALUES (?, ?, ?, ?) "
@@ -36,16 +35,13 @@ def _insert(connection: Connection, table: Any) -> Any:
 class SqlListeningStats:
     def __init__(self, connection: Connection) -> None:
         self._c = connection
+        self._driver = DriverRows(connection)
 
     def durations(self, track_ids: Collection[str]) -> dict[str, int]:
-        ids = list(track_ids)
-        found: dict[str, int] = {}
-        for start in range(0, len(ids), _CHUNK):
-            query = select(tracks.c.id, tracks.c.duration_ms).where(
-                tracks.c.id.in_(ids[start : start + _CHUNK])
-            )
-            found.update((row.id, row.duration_ms) for row in self._c.execute(query))
-        return found
+        rows = self._driver.select_in(
+            "SELECT id, duration_ms FROM tracks WHERE id IN ({})", track_ids
+        )
+        return {row[0]: row[1] for row in rows}
 
     def count(self, plays: Sequence[Play], now: datetime) -> None:
         if not plays:
@@ -54,8 +50,8 @@ class SqlListeningStats:
         weights: dict[str, float] = defaultdict(float)
         for play in plays:
             weights[play.track_id] += play_weight(play.listened_at, now)
-        driver = DriverRows(self._c)
-        scores = self._scores(driver, counts)
+        driver = self._driver
+        scores = self._scores(counts)
         stamp = driver.stamp(now)
         rows = []
         for track_id, plays_now in counts.items():
@@ -115,14 +111,12 @@ class SqlListeningStats:
         )
         return [row.track_id for row in self._c.execute(query)]
 
-    def _scores(
-        self, driver: DriverRows, track_ids: Iterable[str]
-    ) -> dict[str, tuple[int, float, datetime]]:
-        rows = driver.select_in(
+    def _scores(self, track_ids: Iterable[str]) -> dict[str, tuple[int, float, datetime]]:
+        rows = self._driver.select_in(
             "SELECT track_id, plays, score, scored_at FROM track_stats WHERE track_id IN ({})",
             track_ids,
         )
-        return {row[0]: (row[1], row[2], driver.instant(row[3])) for row in rows}
+        return {row[0]: (row[1], row[2], self._driver.instant(row[3])) for row in rows}
 
     def plays(self, track_id: str) -> int:
         """The track's play count (for reports and tests)."""
