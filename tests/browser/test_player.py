@@ -27,11 +27,13 @@ def _typo(title: str) -> str:
 
 
 class Api:
-    def __init__(self, server: DemoServer) -> None:
+    """The API as one demo user, to compare what the page shows with what the server says."""
+
+    def __init__(self, server: DemoServer, email: str = EMAIL) -> None:
         self.client = httpx.Client(base_url=server.url, timeout=10)
         tokens = self.client.post(
             "/api/v1/auth/token",
-            data={"grant_type": "password", "username": EMAIL, "password": server.passwords[EMAIL]},
+            data={"grant_type": "password", "username": email, "password": server.passwords[email]},
         )
         tokens.raise_for_status()
         self.client.headers["Authorization"] = f"Bearer {tokens.json()['access_token']}"

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import DemoServer
-from tests.browser.test_player import _advances
-from tests.browser.test_player_pages import ADMIN, PREMIUM, Client, sign_in
+from tests.browser.test_player import Api, _advances
+from tests.browser.test_player_pages import ADMIN, PREMIUM, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -76,12 +76,12 @@ def _open(page: Any, hash_: str, ready: str) -> None:
 
 
 def _main_pages(demo_server: DemoServer) -> list[tuple[str, str, str]]:
-    api = Client(demo_server, PREMIUM)
+    api = Api(demo_server, PREMIUM)
     try:
         mine = api.get("/api/v1/me/playlists?limit=50")["items"]
         playlist = api.get(f"/api/v1/playlists/{mine[0]['id']}")
     finally:
-        api.http.close()
+        api.client.close()
     track = playlist["tracks"]["items"][0]["track"]
     return [
         ("home", "#/", "section.home"),

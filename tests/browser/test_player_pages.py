@@ -7,34 +7,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx2 as httpx
 import pytest
 
 from encore.demo.build import BLOCKED_PIECE
 from encore.demo.repertoire import all_pieces
 from tests.browser.conftest import DemoServer
-from tests.browser.test_player import _advances, _playing_id
+from tests.browser.test_player import Api, _advances, _playing_id
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PREMIUM, FREE, ADMIN = "premium@demo.encore", "free@demo.encore", "admin@demo.encore"
-
-
-class Client:
-    """The API as one demo user, to compare what the page shows with what the server says."""
-
-    def __init__(self, server: DemoServer, email: str) -> None:
-        self.http = httpx.Client(base_url=server.url, timeout=10)
-        tokens = self.http.post(
-            "/api/v1/auth/token",
-            data={"grant_type": "password", "username": email, "password": server.passwords[email]},
-        )
-        tokens.raise_for_status()
-        self.http.headers["Authorization"] = f"Bearer {tokens.json()['access_token']}"
-
-    def get(self, path: str) -> Any:
-        answer = self.http.get(path)
-        answer.raise_for_status()
-        return answer.json()
 
 
 def sign_in(chromium: Any, server: DemoServer, email: str, **context: Any) -> Any:
@@ -50,16 +31,16 @@ def sign_in(chromium: Any, server: DemoServer, email: str, **context: Any) -> An
 
 
 @pytest.fixture
-def client(demo_server: DemoServer) -> Iterator[Callable[[str], Client]]:
-    made: list[Client] = []
+def client(demo_server: DemoServer) -> Iterator[Callable[[str], Api]]:
+    made: list[Api] = []
 
-    def make(email: str) -> Client:
-        made.append(Client(demo_server, email))
+    def make(email: str) -> Api:
+        made.append(Api(demo_server, email))
         return made[-1]
 
     yield make
     for one in made:
-        one.http.close()
+        one.client.close()
 
 
 @pytest.fixture
@@ -75,7 +56,7 @@ def _open(page: Any, hash_: str) -> None:
 
 
 def test_wrapped_shows_the_demo_years_numbers_and_charts(
-    premium: Any, demo_server: DemoServer, client: Callable[[str], Client], artifacts: Path
+    premium: Any, demo_server: DemoServer, client: Callable[[str], Api], artifacts: Path
 ) -> None:
     year = datetime.now(UTC).year
     expected = client(PREMIUM).get(f"/api/v1/me/wrapped?year={year}")
@@ -104,7 +85,7 @@ def test_wrapped_shows_the_demo_years_numbers_and_charts(
 
 
 def test_daily_mix_and_release_radar_play_what_the_server_made(
-    premium: Any, demo_server: DemoServer, client: Callable[[str], Client]
+    premium: Any, demo_server: DemoServer, client: Callable[[str], Api]
 ) -> None:
     api = client(PREMIUM)
     mixes = api.get("/api/v1/me/daily-mixes")["items"]
@@ -138,7 +119,7 @@ def test_daily_mix_and_release_radar_play_what_the_server_made(
 
 
 def test_radio_starts_from_a_track_menu_and_skips_reach_the_station(
-    premium: Any, demo_server: DemoServer, client: Callable[[str], Client]
+    premium: Any, demo_server: DemoServer, client: Callable[[str], Api]
 ) -> None:
     """The player starts a station from a track's menu, asks it for more as it plays, and
     reports a skip with the station as its context, which is what moves the station away
@@ -173,7 +154,7 @@ def test_radio_starts_from_a_track_menu_and_skips_reach_the_station(
 
 
 def test_settings_move_the_listener_to_another_country(
-    chromium: Any, demo_server: DemoServer, client: Callable[[str], Client]
+    chromium: Any, demo_server: DemoServer, client: Callable[[str], Api]
 ) -> None:
     """The free demo user lives in Germany, where one piece is not licensed: moving to the UK
     from the settings page makes it play, and moving back refuses it again."""
@@ -182,7 +163,7 @@ def test_settings_move_the_listener_to_another_country(
     blocked = all_pieces()[BLOCKED_PIECE].title
     found = api.get(f"/api/v1/search?q={blocked}&type=track&limit=1")["tracks"]["items"][0]
     stream = f"/api/v1/tracks/{found['id']}/stream?quality=low"
-    assert api.http.get(stream).status_code == 451
+    assert api.client.get(stream).status_code == 451
     try:
         _open(page, "#/settings")
         page.wait_for_selector("#country option[value='GB']", state="attached")
@@ -192,7 +173,7 @@ def test_settings_move_the_listener_to_another_country(
         page.click("form.profile button[type=submit]")
         page.wait_for_selector("form.profile [role=status]:has-text('United Kingdom')")
         assert api.get("/api/v1/me")["country"] == "GB"
-        assert api.http.get(stream).status_code == 200
+        assert api.client.get(stream).status_code == 200
         # And the player plays it now.
         _open(page, f"#/search/{blocked}")
         page.locator("#group-tracks ~ .tracks .track-play").first.click()
@@ -203,15 +184,15 @@ def test_settings_move_the_listener_to_another_country(
         page.select_option("#country", "DE")
         page.click("form.profile button[type=submit]")
         page.wait_for_selector("form.profile [role=status]:has-text('Germany')")
-        assert api.http.get(stream).status_code == 451
+        assert api.client.get(stream).status_code == 451
     finally:
-        api.http.patch("/api/v1/me", json={"country": "DE"})
+        api.client.patch("/api/v1/me", json={"country": "DE"})
         page.context.close()
     assert not page.errors, page.errors
 
 
 def test_a_collaborator_is_invited_by_email(
-    premium: Any, demo_server: DemoServer, client: Callable[[str], Client]
+    premium: Any, demo_server: DemoServer, client: Callable[[str], Api]
 ) -> None:
     api = client(PREMIUM)
     mine = api.get("/api/v1/me/playlists?limit=50")["items"]
@@ -230,7 +211,7 @@ def test_a_collaborator_is_invited_by_email(
     collaborators = api.get(f"/api/v1/playlists/{together['id']}")["collaborators"]
     assert admin_id in {c["id"] for c in collaborators}
     # The invited operator can now add to it.
-    added = client(ADMIN).http.post(
+    added = client(ADMIN).client.post(
         f"/api/v1/playlists/{together['id']}/tracks",
         json={
             "track_ids": [
@@ -242,7 +223,7 @@ def test_a_collaborator_is_invited_by_email(
 
 
 def test_the_admin_page_shows_users_plans_imports_and_batch_jobs(
-    chromium: Any, demo_server: DemoServer, client: Callable[[str], Client], artifacts: Path
+    chromium: Any, demo_server: DemoServer, client: Callable[[str], Api], artifacts: Path
 ) -> None:
     status = client(ADMIN).get("/api/v1/admin/status")
     page = sign_in(chromium, demo_server, ADMIN)
