@@ -147,8 +147,17 @@ def test_radio_starts_from_a_track_menu_and_skips_reach_the_station(
     assert premium.inner_text("#now-title").startswith(seed_title)
     queued = premium.evaluate("window.encore.player.upcoming()")
     assert all(track["streamable"] is not False for track in queued)  # nothing silent queued
-    premium.click("#next")
-    premium.wait_for_selector("#banner[data-pending='0']", state="attached", timeout=15_000)
+    # Wait for the skip itself to be sent: the outbox may be empty for a moment before the
+    # skip is queued, so an empty outbox alone says nothing.
+    with premium.expect_request(
+        lambda r: (
+            r.url.endswith("/api/v1/me/player/events")
+            and r.method == "POST"
+            and any(e["type"] == "skipped" for e in r.post_data_json["events"])
+        ),
+        timeout=15_000,
+    ):
+        premium.click("#next")
     skips = [e for e in sent if e["type"] == "skipped" and e["track_id"] == seed]
     assert skips and skips[0]["context"] == {"type": "radio", "id": station}
 
