@@ -48,7 +48,9 @@ def serve_encore(data_dir: Path, port: int) -> None:
     # As `encore serve` does; it matters only if something logs on the hot path.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = load_settings(data_dir=data_dir, host=HOST, port=port)
-    uvicorn.run(create_app(bootstrap(settings)), host=HOST, port=port, **UVICORN_OPTIONS)
+    uvicorn.run(
+        create_app(bootstrap(settings), freeze_heap=True), host=HOST, port=port, **UVICORN_OPTIONS
+    )
 
 
 def fts5_app(db: Path) -> Starlette:

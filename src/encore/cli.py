@@ -92,7 +92,7 @@ def serve(
     services = bootstrap(settings)
     out.print(f"Encore on http://{settings.host}:{settings.port}  (data: {settings.data_dir})")
     uvicorn.run(
-        create_app(services),
+        create_app(services, freeze_heap=True),
         host=settings.host,
         port=settings.port,
         loop="uvloop",

@@ -51,7 +51,11 @@ class EncoreApp(FastAPI):
         return self.front(super().build_middleware_stack())
 
 
-def create_app(services: Services) -> FastAPI:
+def create_app(services: Services, *, freeze_heap: bool = False) -> FastAPI:
+    """The ASGI app over `services`. `freeze_heap` is for a server process, which the app
+    outlives nothing in: see the lifespan. An app made for a test leaves the heap alone, since a
+    full collection over a test run's heap on every start would cost far more than it saves."""
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         services.origin_health.start()
@@ -61,10 +65,12 @@ def create_app(services: Services) -> FastAPI:
         # What start-up built (modules, schemas, the app) lives as long as the process. Frozen,
         # the collector stops walking it: a full collection over it takes some 50 ms, a pause
         # that every request in flight would wait through, several times a minute under load.
-        gc.collect()
-        gc.freeze()
+        if freeze_heap:
+            gc.collect()
+            gc.freeze()
         yield
-        gc.unfreeze()
+        if freeze_heap:
+            gc.unfreeze()
         services.recommend_scheduler.stop()
         services.pipeline.stop()
         services.origin_health.stop()
