@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from deploy.private_postgres import PrivatePostgres, PrivatePostgresUnavailable
+
 REPO = Path(__file__).resolve().parents[1]
 RENDER = REPO / "deploy" / "nginx" / "render"
 NGINX_MODULES_DIR = Path("/usr/lib/nginx/modules")
@@ -63,6 +65,9 @@ class FleetSpec:
     api_nodes: int = 2
     postgres_admin_url: str = DEFAULT_POSTGRES_ADMIN_URL
     s3: S3Config | None = None  # None: the local media store in the shared data directory
+    # A PostgreSQL cluster of the fleet's own (deploy/private_postgres.py) instead of a database
+    # on the server at postgres_admin_url: for faults, which restart it.
+    private_postgres: bool = False
     nginx_workers: int = 1
     # Settings every process gets on top of the fleet's own, e.g. while the branches below land:
     #   cache_backend = "redis", redis_url = "redis://127.0.0.1:6379/N"   (branch limits)
@@ -113,6 +118,8 @@ class Fleet:
         self.signing_key = secrets.token_urlsafe(32)
         self.database_url = ""
         self._database_name = ""
+        self._admin_url = self.spec.postgres_admin_url
+        self.postgres: PrivatePostgres | None = None
 
     # --- what callers use --------------------------------------------------------------------
 
@@ -204,6 +211,10 @@ class Fleet:
             self._wait_http(started.name, f"{self.node_url(index)}/healthz")
         return started
 
+    def start_nats(self) -> None:
+        """Start (or restart, on its port and store) the fleet's nats-server."""
+        self._wait_http("nats", self._start_nats())
+
     def kill(self, name: str) -> None:
         """kill -9, as a crash does."""
         self.processes[name].process.kill()
@@ -273,9 +284,15 @@ class Fleet:
         from sqlalchemy import text
         from sqlalchemy.engine import make_url
 
-        admin = make_url(self.spec.postgres_admin_url)
+        if self.spec.private_postgres:
+            self.postgres = PrivatePostgres(free_port())
+            try:
+                self._admin_url = self.postgres.start()
+            except PrivatePostgresUnavailable as error:
+                raise FleetUnavailable(str(error)) from error
+        admin = make_url(self._admin_url)
         self._database_name = f"encore_fleet_{secrets.token_hex(6)}"
-        with _admin_connection(self.spec.postgres_admin_url) as connection:
+        with _admin_connection(self._admin_url) as connection:
             connection.execute(text(f'CREATE DATABASE "{self._database_name}"'))
         url = admin.set(database=self._database_name)
         self.database_url = url.render_as_string(hide_password=False)
@@ -291,12 +308,14 @@ class Fleet:
             engine.dispose()
 
     def _drop_database(self) -> None:
-        if not self._database_name:
-            return
-        from sqlalchemy import text
+        if self.postgres is not None:
+            self.postgres.stop()  # the whole cluster goes
+            self.postgres = None
+        elif self._database_name:
+            from sqlalchemy import text
 
-        with _admin_connection(self.spec.postgres_admin_url) as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{self._database_name}" (FORCE)'))
+            with _admin_connection(self._admin_url) as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{self._database_name}" (FORCE)'))
         self._database_name = ""
 
     def _start_nats(self) -> str:

@@ -64,6 +64,7 @@ class Load:
         if problem:
             self.errors[route][problem] += 1
             self.timeline[second]["errors"] += 1
+            self.timeline[second][f"errors:{route}"] += 1
 
     async def route_stream_url(self, client: Client, user: int, headers: Headers) -> str:
         track = self.chooser.choice(self.plan["track_ids"])
@@ -130,7 +131,13 @@ class Load:
 
 
 async def run(
-    plan: dict[str, Any], *, rate: float, seconds: float, share: int, shares: int
+    plan: dict[str, Any],
+    *,
+    rate: float,
+    seconds: float,
+    share: int,
+    shares: int,
+    start_at: float | None = None,
 ) -> dict[str, Any]:
     load = Load(plan, seed=share)
     total = int(rate * seconds)
@@ -139,7 +146,10 @@ async def run(
     async with httpx.AsyncClient(
         base_url=plan["base_url"], limits=limits, timeout=TIMEOUT_S
     ) as client:
-        t0 = time.perf_counter() + 0.2
+        # Every share starts on the same wall-clock second when told one (and faults are timed
+        # from it); else shortly after this process is ready.
+        lead = 0.2 if start_at is None else max(0.0, start_at - time.time())
+        t0 = time.perf_counter() + lead
         for number in range(share, total, shares):
             scheduled = t0 + number / rate
             delay = scheduled - time.perf_counter()
@@ -173,11 +183,19 @@ def main() -> None:
     parser.add_argument("--rate", type=float, required=True, help="requests/s, all shares")
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--share", default="0/1", help="j/k: this process's share")
+    parser.add_argument("--start-at", type=float, help="UNIX time of the first request")
     arguments = parser.parse_args()
     share, shares = (int(part) for part in arguments.share.split("/"))
     plan = json.loads(arguments.plan.read_text())
     result = asyncio.run(
-        run(plan, rate=arguments.rate, seconds=arguments.seconds, share=share, shares=shares)
+        run(
+            plan,
+            rate=arguments.rate,
+            seconds=arguments.seconds,
+            share=share,
+            shares=shares,
+            start_at=arguments.start_at,
+        )
     )
     arguments.out.write_text(json.dumps(result))
 

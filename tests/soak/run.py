@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,8 @@ class SoakResult:
     routes: dict[str, RouteFigures]
     memory: dict[str, MemoryFigures]
     kept: Kept
+    # Per second of the schedule: scheduled, done, errors, errors:ROUTE.
+    timeline: dict[int, dict[str, int]] = field(default_factory=dict)
 
     @property
     def error_rate(self) -> float:
@@ -70,7 +72,10 @@ def run_mixed_load(
     seconds: float,
     generators: int = 1,
     sample_s: float = 2.0,
+    start_at: float | None = None,
 ) -> SoakResult:
+    """Run the load; `start_at` (UNIX time) fixes its first scheduled request, which a fault
+    schedule running meanwhile can time itself from."""
     workdir.mkdir(parents=True, exist_ok=True)
     plan_path = workdir / "plan.json"
     plan.write(plan_path)
@@ -85,6 +90,7 @@ def run_mixed_load(
                     *(sys.executable, "-m", "tests.soak.generator", str(plan_path), str(out)),
                     *("--rate", str(rate), "--seconds", str(seconds)),
                     *("--share", f"{index}/{generators}"),
+                    *(("--start-at", str(start_at)) if start_at is not None else ()),
                 ],
                 cwd=REPO,
                 stdout=log,
@@ -108,7 +114,13 @@ def run_mixed_load(
         for index, count in part["acknowledged"]["edits"].items():
             acknowledged["edits"][index] = acknowledged["edits"].get(index, 0) + count
     kept = count_kept(fleet.database_url, plan, acknowledged)
-    return _summarize(parts, rate=rate, seconds=seconds, memory=sampler.figures(), kept=kept)
+    result = _summarize(parts, rate=rate, seconds=seconds, memory=sampler.figures(), kept=kept)
+    timeline: dict[int, Counter[str]] = {}
+    for part in parts:
+        for second, counts in part["timeline"].items():
+            timeline.setdefault(int(second), Counter()).update(counts)
+    result.timeline.update({second: dict(timeline[second]) for second in sorted(timeline)})
+    return result
 
 
 def _summarize(
