@@ -15,6 +15,7 @@ Redis is not in the fleet yet (branch limits): its fault is listed as not run.
 """
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -134,13 +135,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="windows a third as long")
     parser.add_argument("--rate", type=float, default=100.0, help="requests/s (default 100)")
+    parser.add_argument("--keep", action="store_true", help="keep the working directory (logs)")
     arguments = parser.parse_args()
     scale = 1 / 3 if arguments.quick else 1.0
     machine = machine_info()
     from tests.integration.swift import SwiftCluster, ensure_installed
 
     ensure_installed()
-    with tempfile.TemporaryDirectory(prefix="encore-faults-") as temporary:
+    workspace: contextlib.AbstractContextManager[str] = (
+        contextlib.nullcontext(tempfile.mkdtemp(prefix="encore-faults-"))
+        if arguments.keep
+        else tempfile.TemporaryDirectory(prefix="encore-faults-")
+    )
+    with workspace as temporary:
+        print(f"working in {temporary}", flush=True)
         work = Path(temporary)
         (work / "swift").mkdir()
         swift = SwiftCluster(work / "swift")

@@ -98,10 +98,17 @@ def run_mixed_load(
             )
             for index, (out, log) in enumerate(zip(outputs, logs, strict=True))
         ]
+        deadline = time.monotonic() + seconds + 120
         for index, process in enumerate(running):
-            if process.wait(timeout=seconds + 120) != 0:
+            try:
+                status = process.wait(timeout=max(1.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                status = None
+            if status != 0:
+                for other in running:
+                    other.kill()
                 log_text = (workdir / f"generator-{index}.log").read_text(errors="replace")
-                raise RuntimeError(f"generator {index} failed: {log_text[-3000:]}")
+                raise RuntimeError(f"generator {index} ended with {status}: {log_text[-3000:]}")
     finally:
         for log in logs:
             log.close()
