@@ -34,7 +34,8 @@ from tests.soak.run import SoakResult, run_mixed_load
 from tests.soak.workload import seed
 
 from common import machine_info, print_table, write_results
-from deploy.fleet import Fleet, FleetSpec, S3Config, running
+from deploy.fleet import Fleet, FleetSpec, running
+from soak import swift_media
 
 
 @dataclass
@@ -139,9 +140,6 @@ def main() -> None:
     arguments = parser.parse_args()
     scale = 1 / 3 if arguments.quick else 1.0
     machine = machine_info()
-    from tests.integration.swift import SwiftCluster, ensure_installed
-
-    ensure_installed()
     workspace: contextlib.AbstractContextManager[str] = (
         contextlib.nullcontext(tempfile.mkdtemp(prefix="encore-faults-"))
         if arguments.keep
@@ -150,20 +148,10 @@ def main() -> None:
     with workspace as temporary:
         print(f"working in {temporary}", flush=True)
         work = Path(temporary)
-        (work / "swift").mkdir()
-        swift = SwiftCluster(work / "swift")
-        endpoint = swift.start()
-        try:
-            s3 = S3Config(
-                endpoint_url=endpoint.url,
-                access_key=endpoint.access_key,
-                secret_key=endpoint.secret_key,
-                region=endpoint.region,
-            )
+        with swift_media(work) as (s3, proxy_pid):
             spec = FleetSpec(api_nodes=3, s3=s3, private_postgres=True)
             with running(work / "fleet", spec) as fleet:
                 plan = seed(fleet.data_dir, fleet.url, tracks=1000, listeners=32, audio_files=32)
-                proxy_pid = swift._processes["proxy"].pid  # the S3 API's process, to freeze
                 schedule = faults(fleet, proxy_pid, scale)
                 last = schedule[-1]
                 seconds = last.at_s + last.lasts_s + 25 * scale
@@ -179,8 +167,6 @@ def main() -> None:
                     start_at=start_at,
                 )
                 injector.join()
-        finally:
-            swift.stop()
     report(result, windows(result, schedule, seconds), arguments, seconds, machine)
 
 

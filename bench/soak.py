@@ -15,6 +15,8 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -50,6 +52,14 @@ def main() -> None:
 
 
 def _with_swift(work: Path, arguments: argparse.Namespace, seconds: float) -> SoakResult:
+    with swift_media(work) as (s3, _):
+        return _soak(work, arguments, seconds, s3=s3)
+
+
+@contextmanager
+def swift_media(work: Path) -> Iterator[tuple[S3Config, int]]:
+    """OpenStack Swift's S3 API under `work/swift` for the fleet's media: its settings, and the
+    pid of its proxy (the process that answers S3, which bench/faults freezes)."""
     from tests.integration.swift import SwiftCluster, ensure_installed
 
     ensure_installed()
@@ -63,7 +73,7 @@ def _with_swift(work: Path, arguments: argparse.Namespace, seconds: float) -> So
             secret_key=endpoint.secret_key,
             region=endpoint.region,
         )
-        return _soak(work, arguments, seconds, s3=s3)
+        yield s3, swift._processes["proxy"].pid
     finally:
         swift.stop()
 

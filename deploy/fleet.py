@@ -195,7 +195,7 @@ class Fleet:
 
     def stop(self) -> None:
         # The front first, the stores last, so nothing writes to a store that is gone.
-        for name in reversed(list(self.processes)):
+        for name in sorted(self.processes, key=_stop_rank):
             self.stop_process(name)
         self._drop_database()
 
@@ -251,7 +251,6 @@ class Fleet:
             # The batch runs from one scheduler host (`run_batch`), never on the API nodes.
             "recommend_check_s": 0,
             "cdn_origins": dict.fromkeys(REGIONS, edge),
-            "access_log": False,
         }
         s3 = self.spec.s3
         if s3 is not None:
@@ -475,6 +474,11 @@ def _admin_connection(admin_url: str) -> Iterator[Any]:
         raise
     finally:
         engine.dispose()
+
+
+def _stop_rank(name: str) -> int:
+    order = ("nginx", "api-", "transcode-", "consumers", "typesense", "nats")
+    return next((rank for rank, prefix in enumerate(order) if name.startswith(prefix)), 0)
 
 
 def _toml_value(value: Any) -> str:
