@@ -223,7 +223,7 @@ def count_kept(
             time.sleep(0.5)
         drain_s = time.monotonic() - started
         with engine.connect() as connection:
-            entries = dict(
+            entries: dict[str, int] = dict(
                 connection.execute(
                     select(tables.playlist_tracks.c.playlist_id, func.count())
                     .where(tables.playlist_tracks.c.playlist_id.in_(plan.playlist_ids))
