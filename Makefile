@@ -21,8 +21,8 @@ test: $(STAMP) lint typecheck
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench docsite
-	$(BIN)/ruff format --check src tests bench docsite
+	$(BIN)/ruff check src tests bench deploy docsite
+	$(BIN)/ruff format --check src tests bench deploy docsite
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)

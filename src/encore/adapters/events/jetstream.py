@@ -31,6 +31,7 @@ from encore.events import Event, Payload
 T = TypeVar("T")
 SLOTS = 4096  # offsets per message
 MESSAGE_EVENTS = 1_000  # events per message at most (well under the server's 1 MB payload)
+_PUBLISH_TIMEOUT_S = 2.0  # a durable publish normally takes milliseconds
 _FETCH_WAIT_S = 2.0  # the most a read waits for messages the stream said it has
 _FETCH_BATCH = 256  # messages per fetch
 _CHAINS_PER_TOPIC = 8
@@ -69,8 +70,16 @@ class JetStreamEventLog:
         self._readers: dict[tuple[str, int], _Chain] = {}
         self._read_lock = threading.Lock()
         try:
+            # Reconnect for as long as it takes: a client that gave up would need a restart of
+            # Encore once the server is back (bench/faults stops NATS for 30 s). Meanwhile a
+            # durable publish fails (no acknowledgement), so no event is taken and then lost.
             self._nc = self._run(
-                nats.connect(url, connect_timeout=connect_timeout_s, max_reconnect_attempts=3)
+                nats.connect(
+                    url,
+                    connect_timeout=connect_timeout_s,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.5,
+                )
             )
             self._js = self._nc.jetstream()
             self._run(self._ensure_stream())
@@ -119,7 +128,14 @@ class JetStreamEventLog:
 
     def publish_durably(self, topic: str, payloads: Sequence[Payload]) -> None:
         if payloads:
-            self._run(self._publish_all(self._subject(topic), payloads))
+            # While the server is away the client holds messages for when it is back, and their
+            # acknowledgements never come: the caller gets an error after a bounded wait (and
+            # acknowledges nothing) instead of a request that hangs.
+            self._run(
+                asyncio.wait_for(
+                    self._publish_all(self._subject(topic), payloads), _PUBLISH_TIMEOUT_S
+                )
+            )
 
     async def _publish_all(self, subject: str, payloads: Sequence[Payload]) -> None:
         pending = []

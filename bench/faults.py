@@ -1,0 +1,223 @@
+"""Faults under load: the fleet of bench/soak.py (3 API nodes, S3 on Swift, PostgreSQL as a
+cluster of the fleet's own so that restarting it disturbs nobody) under the same open-loop mixed
+load, while one fault after another is injected and removed:
+
+    kill -9 one API node (restarted 10 s later)      restart PostgreSQL (pg_ctl -m fast)
+    stop NATS for 30 s (the fleet's own server)     make S3 unreachable for 20 s (SIGSTOP)
+
+For each: the requests that failed in its window, by route, and the recovery time (from the
+fault's start to the end of the last second with a failure in its window). Afterwards, every
+listening event and playlist edit the fleet acknowledged must be in the database (lost: 0).
+Redis is not in the fleet yet (branch limits): its fault is listed as not run.
+
+    .venv/bin/python bench/faults.py            # ~3 minutes of load
+    .venv/bin/python bench/faults.py --quick    # shorter windows
+"""
+
+import argparse
+import contextlib
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.soak.run import SoakResult, run_mixed_load
+from tests.soak.workload import seed
+
+from common import machine_info, print_table, write_results
+from deploy.fleet import Fleet, FleetSpec, running
+from soak import swift_media
+
+
+@dataclass
+class Fault:
+    name: str
+    at_s: float  # from the load's first scheduled request
+    lasts_s: float  # until the fault is removed (0: a single blow)
+    inject: Callable[[], None]
+    remove: Callable[[], None]
+    started_s: float = 0.0
+    removed_s: float = 0.0
+    error: str = ""
+
+
+def faults(fleet: Fleet, swift_proxy_pid: int, scale: float) -> list[Fault]:
+    def kill_node() -> None:
+        fleet.kill("api-1")
+
+    def restart_node() -> None:
+        fleet.start_node(1)
+
+    def restart_postgres() -> None:
+        assert fleet.postgres is not None
+        fleet.postgres.restart()
+
+    def stop_nats() -> None:
+        fleet.stop_process("nats")
+
+    def freeze_s3() -> None:
+        os.kill(swift_proxy_pid, signal.SIGSTOP)
+
+    def thaw_s3() -> None:
+        os.kill(swift_proxy_pid, signal.SIGCONT)
+
+    def nothing() -> None:
+        return None
+
+    gap = 25 * scale
+    return [
+        Fault("kill -9 one API node", 15 * scale, 10 * scale, kill_node, restart_node),
+        Fault("restart PostgreSQL", 15 * scale + gap, 0, restart_postgres, nothing),
+        Fault("stop NATS for 30 s", 15 * scale + 2 * gap, 30 * scale, stop_nats, fleet.start_nats),
+        Fault("S3 unreachable", 15 * scale + 3 * gap + 30 * scale, 20 * scale, freeze_s3, thaw_s3),
+    ]
+
+
+def inject_all(schedule: list[Fault], start_at: float) -> threading.Thread:
+    def run() -> None:
+        for fault in schedule:
+            _sleep_until(start_at + fault.at_s)
+            fault.started_s = time.time() - start_at
+            try:
+                fault.inject()
+                _sleep_until(start_at + fault.at_s + fault.lasts_s)
+                fault.remove()
+            except Exception as error:  # a fault that cannot be injected is reported, not fatal
+                fault.error = f"{type(error).__name__}: {error}"
+            fault.removed_s = time.time() - start_at
+
+    thread = threading.Thread(target=run, name="faults", daemon=True)
+    thread.start()
+    return thread
+
+
+def _sleep_until(moment: float) -> None:
+    time.sleep(max(0.0, moment - time.time()))
+
+
+def windows(result: SoakResult, schedule: list[Fault], seconds: float) -> list[dict[str, Any]]:
+    rows = []
+    for index, fault in enumerate(schedule):
+        start = int(fault.at_s)
+        end = int(schedule[index + 1].at_s) if index + 1 < len(schedule) else int(seconds)
+        failed: Counter[str] = Counter()
+        last_error = None
+        for second in range(start, end):
+            counts = result.timeline.get(second, {})
+            if counts.get("errors"):
+                last_error = second
+            for key, value in counts.items():
+                if key.startswith("errors:"):
+                    failed[key.removeprefix("errors:")] += value
+        rows.append(
+            {
+                "fault": fault.name,
+                "started_s": round(fault.started_s, 1),
+                "removed_s": round(fault.removed_s, 1),
+                "failed_requests": sum(failed.values()),
+                "failed_by_route": dict(failed),
+                "recovery_s": 0.0 if last_error is None else last_error + 1 - fault.at_s,
+                "injection_error": fault.error,
+            }
+        )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="windows a third as long")
+    parser.add_argument("--rate", type=float, default=100.0, help="requests/s (default 100)")
+    parser.add_argument("--keep", action="store_true", help="keep the working directory (logs)")
+    arguments = parser.parse_args()
+    scale = 1 / 3 if arguments.quick else 1.0
+    machine = machine_info()
+    workspace: contextlib.AbstractContextManager[str] = (
+        contextlib.nullcontext(tempfile.mkdtemp(prefix="encore-faults-"))
+        if arguments.keep
+        else tempfile.TemporaryDirectory(prefix="encore-faults-")
+    )
+    with workspace as temporary:
+        print(f"working in {temporary}", flush=True)
+        work = Path(temporary)
+        with swift_media(work) as (s3, proxy_pid):
+            spec = FleetSpec(api_nodes=3, s3=s3, private_postgres=True)
+            with running(work / "fleet", spec) as fleet:
+                plan = seed(fleet.data_dir, fleet.url, tracks=1000, listeners=32, audio_files=32)
+                schedule = faults(fleet, proxy_pid, scale)
+                last = schedule[-1]
+                seconds = last.at_s + last.lasts_s + 25 * scale
+                start_at = time.time() + 3.0
+                injector = inject_all(schedule, start_at)
+                result = run_mixed_load(
+                    fleet,
+                    plan,
+                    work / "load",
+                    rate=arguments.rate,
+                    seconds=seconds,
+                    generators=2,
+                    start_at=start_at,
+                )
+                injector.join()
+    report(result, windows(result, schedule, seconds), arguments, seconds, machine)
+
+
+def report(
+    result: SoakResult,
+    rows: list[dict[str, Any]],
+    arguments: argparse.Namespace,
+    seconds: float,
+    machine: dict[str, Any],
+) -> None:
+    print_table(
+        f"Faults under {arguments.rate:.0f} req/s of mixed load ({seconds:.0f} s, 3 API nodes)",
+        ["fault", "at s", "removed s", "failed requests", "by route", "recovered in s"],
+        [
+            [
+                row["fault"],
+                row["started_s"],
+                row["removed_s"],
+                row["failed_requests"],
+                ", ".join(f"{k} {v}" for k, v in sorted(row["failed_by_route"].items())) or "-",
+                row["recovery_s"],
+            ]
+            for row in rows
+        ]
+        + [["stop Redis", "-", "-", "not run: no Redis in the fleet yet", "-", "-"]],
+    )
+    kept = result.kept
+    print_table(
+        "Held and kept",
+        ["figure", "value"],
+        [
+            ["requests scheduled / completed", f"{result.scheduled} / {result.completed}"],
+            ["failed requests, all faults", result.errors],
+            ["events acknowledged / lost", f"{kept.events_acknowledged} / {kept.events_lost}"],
+            ["edits acknowledged / lost", f"{kept.edits_acknowledged} / {kept.edits_lost}"],
+        ],
+    )
+    path = write_results(
+        "faults",
+        {
+            "parameters": {"rate": arguments.rate, "seconds": seconds, "quick": arguments.quick},
+            "faults": rows,
+            "not_run": {"stop Redis": "no Redis in the fleet yet (the limits branch adds it)"},
+            "result": result.as_dict(),
+        },
+        machine=machine,
+    )
+    print(f"results: {path}")
+    if kept.events_lost or kept.edits_lost:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""The scale topology on this machine under a short mixed load (the reduced form of
+`bench/soak.py`): two API nodes behind nginx, PostgreSQL, NATS JetStream, Typesense, the
+consumers in a process of their own. Nothing may fail, and every listening event and playlist
+edit the fleet acknowledged must be in the database once the consumers have drained."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from deploy.fleet import Fleet, FleetSpec, FleetUnavailable
+from tests import servers
+from tests.soak.generator import MIX
+from tests.soak.run import run_mixed_load
+from tests.soak.workload import seed
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.nats,
+    pytest.mark.nginx,
+    pytest.mark.typesense,
+    pytest.mark.slow,
+]
+
+RATE = 60.0  # requests/s: well inside what two nodes on a shared 2-core machine hold
+SECONDS = 12.0
+
+
+@pytest.fixture
+def fleet(tmp_path: Path) -> Iterator[Fleet]:
+    admin_url = servers.postgres_admin_url()
+    servers.check_postgres(admin_url)
+    started = Fleet(tmp_path / "fleet", FleetSpec(api_nodes=2, postgres_admin_url=admin_url))
+    try:
+        started.start()
+    except FleetUnavailable as error:
+        servers.require_server("the fleet's servers", str(error))
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+def _cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, in clock ticks
+
+
+def test_the_fleet_loses_nothing_under_mixed_load(fleet: Fleet, tmp_path: Path) -> None:
+    plan = seed(fleet.data_dir, fleet.url, tracks=120, listeners=8, audio_files=8)
+    nodes = [fleet.processes[f"api-{index}"].pid for index in range(2)]
+    before = [_cpu_s(pid) for pid in nodes]
+
+    result = run_mixed_load(fleet, plan, tmp_path / "load", rate=RATE, seconds=SECONDS)
+
+    assert result.errors == 0, result.error_kinds
+    assert result.scheduled == result.completed == int(RATE * SECONDS)
+    assert set(result.routes) == set(MIX)
+    kept = result.kept
+    assert kept.events_acknowledged > 200
+    assert (kept.events_lost, kept.events_stored) == (0, kept.events_acknowledged)
+    assert kept.edits_acknowledged > 20
+    assert (kept.edits_lost, kept.edits_stored) == (0, kept.edits_acknowledged)
+    # nginx spread the load: each node did real work, not just its health checks.
+    assert all(_cpu_s(pid) - spent > 0.5 for pid, spent in zip(nodes, before, strict=True))
