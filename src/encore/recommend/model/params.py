@@ -38,8 +38,8 @@ class TasteParams:
     def __post_init__(self) -> None:
         if self.factors < 1 or self.iterations < 1 or self.neighbours < 1:
             raise InvalidInput("factors, iterations and neighbours must be at least 1")
-        positive = ("regularization", "confidence", "walk_exponent", "genre_prior", "popularity_scale")
-        for name in positive:
+        positive = ("regularization", "confidence", "walk_exponent", "genre_prior")
+        for name in (*positive, "popularity_scale"):
             if not getattr(self, name) > 0:
                 raise InvalidInput(f"{name} must be positive")
         for name in ("neighbour_popularity", "neighbour_weight", "popularity_discount"):
