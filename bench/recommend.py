@@ -22,7 +22,7 @@ none of these beat the grid's settings by more than 0.002 NDCG@10 (z-scored blen
 0.0015, not kept: a catalog-wide z-score grows with the catalog's size, so a discount tuned on
 it here would not carry over to another catalog; a listener's best does not).
 
-    .venv/bin/python bench/recommend.py           # full grids (about 8 minutes on 2 cores)
+    .venv/bin/python bench/recommend.py           # full grids (about 3 minutes on 2 cores)
     .venv/bin/python bench/recommend.py --quick   # one setting per model, to check it runs
 """
 
