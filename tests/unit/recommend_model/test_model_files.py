@@ -29,7 +29,7 @@ def test_a_saved_model_loads_back_identical(
     np.testing.assert_array_equal(loaded.fold_in(plays[9]), model.fold_in(plays[9]))
     manifest = json.loads((tmp_path / "v1" / "manifest.json").read_text())
     assert manifest["format"] == "encore-taste-hybrid"
-    assert manifest["version"] == 1
+    assert manifest["version"] == 2
     assert sorted(manifest["files"]) == ["graph.npz", "vectors.npz"]
     assert [p.name for p in tmp_path.iterdir()] == ["v1"]
 

@@ -171,6 +171,10 @@ def test_bad_parameters_are_refused_clearly() -> None:
         TasteParams(regularization=0.0)
     with pytest.raises(InvalidInput, match="not be negative"):
         TasteParams(neighbour_weight=-1.0)
+    with pytest.raises(InvalidInput, match="popularity_discount must not be negative"):
+        TasteParams(popularity_discount=-0.1)
+    with pytest.raises(InvalidInput, match="popularity_scale must be positive"):
+        TasteParams(popularity_scale=0.0)
     with pytest.raises(InvalidInput, match="unknown"):
         TasteParams.from_dict({"factor": 3})
 
@@ -209,3 +213,34 @@ def test_block_scores_refuse_mismatched_rows(params: TasteParams, plays: csr_mat
         model.score_block(np.array([0]), plays[[0]], np.array([[1, 2], [3, 4]]))
     with pytest.raises(InvalidInput):
         model.score_block(np.array([0]), plays[[0]], np.array([[1, -2]]))
+
+
+def test_the_popularity_discount_subtracts_log_listeners_from_the_blend(
+    params: TasteParams, plays: csr_matrix
+) -> None:
+    plain = HybridTrainer(TasteParams(**{**params.as_dict(), "popularity_discount": 0.0}))
+    discounted = HybridTrainer(
+        TasteParams(**{**params.as_dict(), "popularity_discount": 0.3, "popularity_scale": 2.0})
+    )
+    every = np.arange(plays.shape[1], dtype=np.int64)
+    listeners = np.diff(csr_matrix(plays.T).indptr).astype(np.float64)
+
+    before = plain.fit(plays, None).score(3, plays[3], every)
+    after = discounted.fit(plays, None).score(3, plays[3], every)
+
+    np.testing.assert_allclose(before - after, 0.3 * np.log1p(listeners / 2.0), atol=1e-5)
+
+
+def test_a_stronger_discount_reaches_more_of_the_catalog(
+    params: TasteParams, plays: csr_matrix
+) -> None:
+    every = np.arange(plays.shape[1], dtype=np.int64)
+    users = np.arange(plays.shape[0], dtype=np.int64)
+
+    def reached(discount: float) -> int:
+        setting = TasteParams(**{**params.as_dict(), "popularity_discount": discount})
+        scores = HybridTrainer(setting).fit(plays, None).score_block(users, plays, every)
+        scores[plays.nonzero()] = -np.inf  # what each listener already plays
+        return np.unique(np.argsort(-scores, axis=1)[:, :3]).size
+
+    assert reached(0.5) > reached(0.0)

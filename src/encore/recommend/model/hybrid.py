@@ -1,9 +1,10 @@
 """Encore's taste model: ALS taste vectors blended with a sparse item-item graph.
 
 The ALS vectors give the candidates (the ANN index holds `item_vectors`) and a smooth taste
-score; the RP3beta graph re-scores them from the listener's own history and, by discounting
-popular neighbours, reaches far more of the catalog than ALS alone. Every part is sparse or
-low-rank, so the model grows linearly with users and tracks.
+score; the RP3beta graph re-scores them from the listener's own history. Each is on a scale of
+its own listener's best (at most 1), and a popularity discount subtracted from their sum keeps
+the hits from taking every list, so the model reaches far more of the catalog than ALS alone.
+Every part is sparse or low-rank, so the model grows linearly with users and tracks.
 """
 
 from pathlib import Path
@@ -19,7 +20,7 @@ from encore.recommend.model.storage import BrokenModel, read_manifest, write_ato
 from encore.recommend.model.weighting import checked_plays, log_confidence
 
 FORMAT = "encore-taste-hybrid"
-VERSION = 1
+VERSION = 2  # 2: a popularity discount subtracted from the blend (1 scaled the ALS score)
 VECTORS = "vectors.npz"
 GRAPH = "graph.npz"
 WALK_ROWS = 128  # listeners whose walks are spread out dense at once (rows x n_items)
@@ -47,7 +48,11 @@ class HybridTasteModel:
         self._items = item_vectors
         self._graph = graph
         self._listeners = listeners
-        self._debias = np.power(1.0 + listeners, -params.als_popularity).astype(np.float32)
+        # Subtracted, not multiplied: it must move items down whatever the sign of their score.
+        # Nearly flat among items with a few listeners, whose scores are the noisiest.
+        self._discount = (
+            params.popularity_discount * np.log1p(listeners / params.popularity_scale)
+        ).astype(np.float32)
         norms = np.linalg.norm(item_vectors, axis=1) if n_items else np.zeros(0)
         self._largest_item_norm = float(norms.max(initial=0.0))
         log_listeners = np.log1p(listeners)
@@ -88,8 +93,9 @@ class HybridTasteModel:
         if taste_norm > 0.0 and self._largest_item_norm > 0.0:
             # Cosine-like scale that does not depend on which items were asked for.
             als = self._items[wanted] @ taste / (taste_norm * self._largest_item_norm)
-            scores += als.astype(np.float32) * self._debias[wanted]
+            scores += als.astype(np.float32)
         scores += self.params.neighbour_weight * self._graph_scores(confidence, wanted)
+        scores -= self._discount[wanted]
         return scores
 
     def score_block(
@@ -114,14 +120,15 @@ class HybridTasteModel:
             scale = np.where(norms > 0, 1.0 / np.maximum(norms, 1e-30), 0.0)
             unit = (tastes * (scale / self._largest_item_norm)[:, None]).astype(np.float32)
             if shared:
-                scores += (unit @ self._items[wanted].T) * self._debias[wanted]
+                scores += unit @ self._items[wanted].T
             else:
                 for start in range(0, numbers.size, GATHER_ROWS):
                     rows = slice(start, start + GATHER_ROWS)
                     gathered = self._items[wanted[rows]]  # rows x k x d
                     dots = np.einsum("rkd,rd->rk", gathered, unit[rows])
-                    scores[rows] += dots * self._debias[wanted[rows]]
+                    scores[rows] += dots
         scores += self.params.neighbour_weight * self._graph_block(confidence, wanted)
+        scores -= self._discount[wanted]
         cold = (np.diff(confidence.indptr) == 0) & (norms == 0.0)
         if cold.any():
             scores[cold] = self._popularity[wanted if shared else wanted[cold]]

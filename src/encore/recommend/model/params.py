@@ -15,18 +15,21 @@ class TasteParams:
     """
 
     # Matrix factorisation (implicit ALS on log-scaled play counts).
-    factors: int = 32
-    regularization: float = 0.1
-    confidence: float = 1.0  # implicit's alpha: confidence = confidence * log(1 + plays)
+    factors: int = 24
+    regularization: float = 10.0
+    confidence: float = 2.0  # implicit's alpha: confidence = confidence * log(1 + plays)
     iterations: int = 15
     # Sparse item-item graph (RP3beta): a two-step random walk item -> user -> item whose
     # arrival probabilities are divided by popularity ** neighbour_popularity, top-k per item.
     neighbours: int = 300
     walk_exponent: float = 0.8
-    neighbour_popularity: float = 0.5
-    # Blend: score = als * (1 + popularity) ** -als_popularity + neighbour_weight * graph.
-    neighbour_weight: float = 1.0
-    als_popularity: float = 0.4
+    neighbour_popularity: float = 0.3
+    # Blend, for an item with n listeners (both scores at most 1, the graph's over the
+    # listener's best): als cosine + neighbour_weight * graph
+    #                   - popularity_discount * log(1 + n / popularity_scale).
+    neighbour_weight: float = 1.5
+    popularity_discount: float = 0.12
+    popularity_scale: float = 3.0
     # Content: a track with n listeners gets (n * own + genre_prior * genre centroid) / (n + prior).
     genre_prior: float = 2.0
     seed: int = 0
@@ -35,10 +38,11 @@ class TasteParams:
     def __post_init__(self) -> None:
         if self.factors < 1 or self.iterations < 1 or self.neighbours < 1:
             raise InvalidInput("factors, iterations and neighbours must be at least 1")
-        for name in ("regularization", "confidence", "walk_exponent", "genre_prior"):
+        positive = ("regularization", "confidence", "walk_exponent", "genre_prior")
+        for name in (*positive, "popularity_scale"):
             if not getattr(self, name) > 0:
                 raise InvalidInput(f"{name} must be positive")
-        for name in ("neighbour_popularity", "neighbour_weight", "als_popularity"):
+        for name in ("neighbour_popularity", "neighbour_weight", "popularity_discount"):
             if not getattr(self, name) >= 0:
                 raise InvalidInput(f"{name} must not be negative")
 
