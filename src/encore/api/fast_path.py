@@ -19,12 +19,12 @@ import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from encore.accounts.model import Principal
 from encore.accounts.tokens import AccessTokens
 from encore.api.middleware import ROUTE_TEMPLATE
+from encore.api.rate_limits import bearer_principal
 from encore.catalog.documents import RenderedDocuments
 from encore.catalog.model import Quality
-from encore.errors import EncoreError, NotAuthenticated
+from encore.errors import EncoreError
 from encore.history.routes import EVENTS_PATH, answer_batch
 from encore.history.service import MAX_BATCH, ListeningService
 from encore.ids import is_valid_id
@@ -73,7 +73,7 @@ class DocumentFastPath:
         await self.app(scope, receive, send)
 
     def _signed_in(self, scope: Scope) -> bool:
-        return _principal(scope, self._access_tokens) is not None
+        return bearer_principal(scope, self._access_tokens) is not None
 
 
 class StreamFastPath:
@@ -99,7 +99,7 @@ class StreamFastPath:
         quality = _QUALITIES.get(scope["query_string"])
         if quality is None or not is_valid_id(track_id):
             return None
-        principal = _principal(scope, self._access_tokens)
+        principal = bearer_principal(scope, self._access_tokens)
         if principal is None:
             return None
         try:
@@ -134,19 +134,6 @@ def _base_url(scope: Scope) -> str:
     return f"{scope.get('scheme', 'http')}://{host_text}{scope.get('root_path', '')}"
 
 
-def _principal(scope: Scope, access_tokens: AccessTokens) -> Principal | None:
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            if scheme.lower() != "bearer" or not token:
-                return None
-            try:
-                return access_tokens.verify(token)
-            except NotAuthenticated:
-                return None
-    return None
-
-
 class EventsFastPath:
     """`POST /api/v1/me/player/events` from a signed-in player, without the framework: the
     busiest write. Anything unusual (a body that is not `{"events": [...]}`, too many events, a
@@ -164,7 +151,7 @@ class EventsFastPath:
             scope["type"] == "http"
             and scope["method"] == "POST"
             and scope["path"] == EVENTS_PATH
-            and (principal := _principal(scope, self._access_tokens)) is not None
+            and (principal := bearer_principal(scope, self._access_tokens)) is not None
         ):
             body = await _read_body(receive)
             answer = await run_in_threadpool(self._answer, principal.user_id, body)
