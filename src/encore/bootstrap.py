@@ -341,8 +341,9 @@ def _caches(settings: Settings) -> tuple[Cache, Cache, RateLimiter]:
     client = connect(settings.redis_url)
     # One cache: Redis evicts by its own policy (set `maxmemory-policy volatile-lru`), and
     # every key Encore writes expires.
-    cache = RedisCache(client)
-    return cache, cache, RedisRateLimiter(client)
+    prefix = settings.redis_key_prefix
+    cache = RedisCache(client, prefix=prefix)
+    return cache, cache, RedisRateLimiter(client, prefix=prefix)
 
 
 def _route_limits(settings: Settings) -> dict[RouteClass, Limit]:

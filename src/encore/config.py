@@ -133,6 +133,12 @@ class Settings(BaseSettings):
         default="redis://127.0.0.1:6379/0",
         description='Redis\'s URL (with `cache_backend = "redis"`)',
     )
+    redis_key_prefix: str = Field(
+        default="encore:",
+        max_length=100,
+        description="Prefix of every key Encore writes in Redis, so that several deployments "
+        "can share one server",
+    )
     access_log: bool = Field(default=False, description="Log every HTTP request (uvicorn's log)")
 
     media_backend: Literal["local", "s3"] = Field(

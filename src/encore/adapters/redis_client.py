@@ -41,16 +41,18 @@ def connect(url: str) -> "Redis":
 
 class RedisOutages:
     """Runs calls to Redis for one component (`cache`, `rate_limits`), answering `fallback`
-    while Redis cannot be reached."""
+    while Redis cannot be reached; `meanwhile` says what that means, for the log."""
 
     def __init__(
         self,
         component: str,
         *,
+        meanwhile: str,
         retry_after_s: float = RETRY_AFTER_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.component = component
+        self._meanwhile = meanwhile
         self.failed_calls = 0  # for /metrics: calls answered by the fallback
         self._retry_after_s = retry_after_s
         self._clock = clock
@@ -90,10 +92,7 @@ class RedisOutages:
                 return
             self._down_since = now
         log.warning(
-            "Redis is unreachable (%s): the %s %s until it answers",
-            type(error).__name__,
-            self.component,
-            "lets every request through" if self.component == "rate_limits" else "misses",
+            "Redis is unreachable (%s): %s until it answers", type(error).__name__, self._meanwhile
         )
 
     def _recovered(self) -> None:
@@ -101,4 +100,4 @@ class RedisOutages:
             since, self._down_since = self._down_since, None
         if since is not None:
             down_s = self._clock() - since
-            log.warning("Redis answers again: the %s is back after %.1f s", self.component, down_s)
+            log.warning("Redis answers again after %.1f s: %s use it again", down_s, self.component)

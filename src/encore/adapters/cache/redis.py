@@ -25,7 +25,9 @@ class RedisCache:
         self._client = client
         self._prefix = prefix
         self._incr = client.register_script(_INCR)
-        self.outages = RedisOutages("cache")
+        self.outages = RedisOutages(
+            "cache", meanwhile="cache reads miss and cache writes are dropped"
+        )
 
     def get(self, key: str) -> bytes | None:
         found = self.outages.call(lambda: self._client.get(self._prefix + key), None)

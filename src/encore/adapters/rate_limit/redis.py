@@ -47,7 +47,9 @@ class RedisRateLimiter:
     def __init__(self, client: "Redis", *, prefix: str = "encore:") -> None:
         self._prefix = prefix
         self._take = client.register_script(_TAKE)
-        self.outages = RedisOutages("rate_limits")
+        self.outages = RedisOutages(
+            "rate_limits", meanwhile="rate limits let every request through"
+        )
 
     def take(self, key: str, limit: Limit, *, spend: bool = True) -> float:
         args: list[str | int] = [repr(limit.rate_per_s), limit.burst, 1 if spend else 0]
