@@ -35,16 +35,6 @@ class RateLimiter(Protocol):
         ...
 
 
-def refill(tokens: float, elapsed_s: float, limit: Limit) -> float:
-    """The tokens a bucket holds `elapsed_s` after it held `tokens`."""
-    return min(float(limit.burst), tokens + max(elapsed_s, 0.0) * limit.rate_per_s)
-
-
-def wait_for_token(tokens: float, limit: Limit) -> float:
-    """Seconds until a bucket that holds `tokens` (fewer than one) holds one."""
-    return (1.0 - tokens) / limit.rate_per_s
-
-
 def retry_after_s(wait_s: float) -> int:
     """`Retry-After` is whole seconds: rounded up, so that a client that waits that long gets in."""
     return max(1, math.ceil(wait_s - 1e-9))
@@ -57,6 +47,10 @@ class RouteLimits:
         self._limiter = limiter
         self._limits = dict(limits)
 
+    def __bool__(self) -> bool:
+        """Whether any route class is limited."""
+        return bool(self._limits)
+
     def check(
         self, route_class: RouteClass, *, user_id: str | None, client: str, spend: bool = True
     ) -> None:
@@ -64,8 +58,8 @@ class RouteLimits:
         limit = self._limits.get(route_class)
         if limit is None:
             return
-        who = f"u:{user_id}" if user_id else f"ip:{client}"
-        wait = self._limiter.take(f"rl:{route_class}:{who}", limit, spend=spend)
+        key = f"rl:{route_class}:u:{user_id}" if user_id else f"rl:{route_class}:ip:{client}"
+        wait = self._limiter.take(key, limit, spend=spend)
         if wait > 0:
             seconds = retry_after_s(wait)
             raise RateLimited(

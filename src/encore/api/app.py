@@ -141,9 +141,10 @@ def create_app(services: Services) -> FastAPI:
             hot, documents=services.documents, access_tokens=services.access_tokens
         )
         hot = StreamFastPath(hot, streams=services.streams, access_tokens=services.access_tokens)
-        hot = RouteRateLimits(
-            hot, limits=services.route_limits, access_tokens=services.access_tokens
-        )
+        if services.route_limits:
+            hot = RouteRateLimits(
+                hot, limits=services.route_limits, access_tokens=services.access_tokens
+            )
         return Metrics(hot, registry=registry)
 
     app.front = front
