@@ -135,16 +135,24 @@ def create_app(services: Services) -> FastAPI:
     app.state.audio_edge = edge
 
     def front(framework: ASGIApp) -> ASGIApp:
-        # Outermost first: metrics see every answer, the framework's error pages included.
-        hot: ASGIApp = AudioEdgeMount(framework, edge=edge)
-        hot = DocumentFastPath(
-            hot, documents=services.documents, access_tokens=services.access_tokens
-        )
-        hot = StreamFastPath(hot, streams=services.streams, access_tokens=services.access_tokens)
+        # Outermost first: metrics see every answer, the framework's error pages included. The
+        # limits of sign-in, search and events sit behind the hot paths, which never pay for
+        # them; the stream-URL fast path applies its own.
+        hot: ASGIApp = framework
         if services.route_limits:
             hot = RouteRateLimits(
                 hot, limits=services.route_limits, access_tokens=services.access_tokens
             )
+        hot = AudioEdgeMount(hot, edge=edge)
+        hot = DocumentFastPath(
+            hot, documents=services.documents, access_tokens=services.access_tokens
+        )
+        hot = StreamFastPath(
+            hot,
+            streams=services.streams,
+            access_tokens=services.access_tokens,
+            limits=services.route_limits,
+        )
         return Metrics(hot, registry=registry)
 
     app.front = front

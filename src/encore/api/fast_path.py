@@ -21,13 +21,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from encore.accounts.tokens import AccessTokens
 from encore.api.middleware import ROUTE_TEMPLATE
-from encore.api.rate_limits import bearer_principal
+from encore.api.rate_limits import bearer_principal, limited
 from encore.catalog.documents import RenderedDocuments
 from encore.catalog.model import Quality
 from encore.errors import EncoreError
 from encore.history.routes import EVENTS_PATH, answer_batch
 from encore.history.service import MAX_BATCH, ListeningService
 from encore.ids import is_valid_id
+from encore.rate_limits import RouteLimits
 from encore.streaming.schemas import stream_json
 from encore.streaming.service import StreamService
 
@@ -77,17 +78,30 @@ class DocumentFastPath:
 
 
 class StreamFastPath:
+    """Also where stream URLs are rate-limited (`limits`, when any), the route's included."""
+
     def __init__(
-        self, app: ASGIApp, *, streams: StreamService, access_tokens: AccessTokens
+        self,
+        app: ASGIApp,
+        *,
+        streams: StreamService,
+        access_tokens: AccessTokens,
+        limits: RouteLimits,
     ) -> None:
         self.app = app
         self._streams = streams
         self._access_tokens = access_tokens
+        self._limits = limits if limits else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
             path: str = scope["path"]
             if path.startswith(TRACKS) and path.endswith(STREAM):
+                if self._limits is not None:
+                    refusal = limited(scope, "stream", self._limits, self._access_tokens)
+                    if refusal is not None:
+                        await refusal(scope, receive, send)
+                        return
                 body = self._answer(scope, path[len(TRACKS) : -len(STREAM)])
                 if body is not None:
                     scope[ROUTE_TEMPLATE] = STREAM_TEMPLATE
