@@ -44,10 +44,19 @@ def serve_encore(data_dir: Path, port: int) -> None:
     from encore.api.app import create_app
     from encore.bootstrap import bootstrap
     from encore.config import load_settings
+    from encore.rate_limits import ROUTE_CLASSES
 
     # As `encore serve` does; it matters only if something logs on the hot path.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = load_settings(data_dir=data_dir, host=HOST, port=port)
+    # A benchmark is one listener asking thousands of times a second: the rate limits stay on
+    # (their cost is part of the figures) but so high that none refuses. ENCORE_RATE_LIMITS=false
+    # turns them off, to measure that cost.
+    unreached = {
+        f"rate_limit_{route_class}_{part}": 1_000_000_000
+        for route_class in ROUTE_CLASSES
+        for part in ("per_s", "burst")
+    }
+    settings = load_settings(data_dir=data_dir, host=HOST, port=port, **unreached)
     uvicorn.run(
         create_app(bootstrap(settings), freeze_heap=True), host=HOST, port=port, **UVICORN_OPTIONS
     )

@@ -16,11 +16,13 @@ from encore import __version__
 from encore.account_data.model import Erasure
 from encore.account_data.ports import ForgettingStore, Record
 from encore.account_data.service import AccountDataService, ErasureHook
+from encore.accounts.login_guard import LoginGuard
 from encore.accounts.passwords import Passwords
 from encore.accounts.service import AccountService
 from encore.accounts.tokens import AccessTokens
 from encore.adapters.audio.live import FfmpegLiveAudio
 from encore.adapters.cache.memory import MemoryCache
+from encore.adapters.cache.redis import RedisCache
 from encore.adapters.cdn_health import OriginHealthChecker
 from encore.adapters.compute.local import LocalRunner
 from encore.adapters.events.sqlite_log import SqliteEventLog
@@ -29,7 +31,10 @@ from encore.adapters.lake.parquet import ParquetLake
 from encore.adapters.lake.wrapped import LakeYearSource
 from encore.adapters.media.cover_scaler import FfmpegCoverScaler
 from encore.adapters.media.local import LocalMediaStore
+from encore.adapters.rate_limit.memory import MemoryRateLimiter
+from encore.adapters.rate_limit.redis import RedisRateLimiter
 from encore.adapters.recommend.faiss_index import FaissIndexBuilder
+from encore.adapters.redis_client import RedisOutages
 from encore.adapters.sql import migrate
 from encore.adapters.sql.account_data import SqlExportSource, SqlTombstones
 from encore.adapters.sql.browsing import SqlSimilarTracks
@@ -43,6 +48,7 @@ from encore.adapters.sql.recommend import (
 )
 from encore.adapters.sql.search_source import SqlDocumentSource
 from encore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from encore.cache import Cache
 from encore.catalog.documents import RenderedDocuments
 from encore.catalog.service import CatalogService
 from encore.config import Settings
@@ -53,6 +59,7 @@ from encore.history.service import ListeningService
 from encore.keys import derive_key
 from encore.library.service import LibraryService
 from encore.media import MediaStore
+from encore.rate_limits import ROUTE_CLASSES, Limit, RateLimiter, RouteClass, RouteLimits
 from encore.recommend.als import ALS_NAME, AlsTrainer
 from encore.recommend.batch import RecommendBatch
 from encore.recommend.model import HYBRID_NAME, HybridTrainer
@@ -69,6 +76,7 @@ from encore.streaming.service import StreamService
 from encore.streaming.signing import UrlSigner
 from encore.subsonic.credentials import SubsonicCredentials
 from encore.subsonic.facade import Subsonic
+from encore.subsonic.limits import LimitedSignIn
 from encore.subsonic.ports import CoverScaler, LiveAudio, SimilarTracks
 from encore.subsonic.remembered import RememberedBrowsing, RememberedTracks
 from encore.subsonic.sealing import SecretBox
@@ -106,6 +114,7 @@ class Services:
     search_index: SearchIndex
     subsonic: Subsonic
     subsonic_credentials: SubsonicCredentials
+    subsonic_sign_in: LimitedSignIn
     subsonic_live: LiveAudio
     subsonic_covers: CoverScaler
     recommend: RecommendService
@@ -115,6 +124,9 @@ class Services:
     recommend_scheduler: RecommendScheduler
     operations: SqlOperationsReport  # imports, batch runs and Wrapped, for the admin page
     account_data: AccountDataService
+    route_limits: RouteLimits
+    # Calls answered without Redis while it was unreachable, by component, for /metrics.
+    redis_outages: list[RedisOutages] = field(default_factory=list)
     # Named probes for /healthz; each raises when its part is unwell.
     health_checks: dict[str, Callable[[], None]] = field(default_factory=dict)
 
@@ -153,9 +165,14 @@ def bootstrap(
     if run_migrations:
         migrate.upgrade(engine)
     uow = SqlUnitOfWorkFactory(engine)
-    # Two caches, so that a flood of catalog documents can never evict the sign-in counters.
-    documents_cache = MemoryCache(max_entries=settings.catalog_cache_entries)
-    counters = MemoryCache(max_entries=1_000_000)
+    documents_cache, counters, limiter = _caches(settings)
+    route_limits = RouteLimits(limiter, _route_limits(settings))
+    login_guard = LoginGuard(
+        cache=counters,
+        limiter=limiter,
+        attempts_per_minute=settings.login_attempts_per_minute,
+        max_delay_s=settings.login_delay_max_s,
+    )
     access_tokens = AccessTokens(
         derive_key(master, "access-token"), ttl_s=settings.access_token_ttl_s, revocations=counters
     )
@@ -166,7 +183,7 @@ def bootstrap(
         cache=counters,
         refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_s),
         signup_open=settings.signup_open,
-        login_attempts_per_minute=settings.login_attempts_per_minute,
+        login_guard=login_guard,
     )
     catalog = CatalogService(uow=uow)
     documents = RenderedDocuments(documents_cache, ttl_s=settings.catalog_cache_ttl_s)
@@ -279,6 +296,12 @@ def bootstrap(
         search_index=search_index,
         subsonic=subsonic,
         subsonic_credentials=subsonic_credentials,
+        subsonic_sign_in=LimitedSignIn(
+            credentials=subsonic_credentials,
+            limits=route_limits,
+            guard=login_guard,
+            password_auth=settings.subsonic_password_auth,
+        ),
         subsonic_live=FfmpegLiveAudio(),
         subsonic_covers=FfmpegCoverScaler(),
         recommend=recommend,
@@ -292,8 +315,47 @@ def bootstrap(
         ),
         operations=SqlOperationsReport(engine),
         account_data=account_data,
+        route_limits=route_limits,
+        redis_outages=list(
+            {
+                id(part): part.outages
+                for part in (documents_cache, counters, limiter)
+                if isinstance(part, RedisCache | RedisRateLimiter)
+            }.values()
+        ),
         health_checks={"database": database, "search": search_health},
     )
+
+
+def _caches(settings: Settings) -> tuple[Cache, Cache, RateLimiter]:
+    """The document cache, the cache of counters and shared state, and the rate limiter."""
+    if settings.cache_backend == "memory":
+        # Two caches, so that a flood of catalog documents can never evict the sign-in counters.
+        return (
+            MemoryCache(max_entries=settings.catalog_cache_entries),
+            MemoryCache(max_entries=1_000_000),
+            MemoryRateLimiter(),
+        )
+    from encore.adapters.redis_client import connect
+
+    client = connect(settings.redis_url)
+    # One cache: Redis evicts by its own policy (set `maxmemory-policy volatile-lru`), and
+    # every key Encore writes expires.
+    prefix = settings.redis_key_prefix
+    cache = RedisCache(client, prefix=prefix)
+    return cache, cache, RedisRateLimiter(client, prefix=prefix)
+
+
+def _route_limits(settings: Settings) -> dict[RouteClass, Limit]:
+    if not settings.rate_limits:
+        return {}
+    return {
+        route_class: Limit(
+            getattr(settings, f"rate_limit_{route_class}_per_s"),
+            getattr(settings, f"rate_limit_{route_class}_burst"),
+        )
+        for route_class in ROUTE_CLASSES
+    }
 
 
 def _now_playing(listening: ListeningService, user_id: str) -> Record | None:
@@ -343,7 +405,7 @@ def stream_signing_keys(settings: Settings, master: bytes | None = None) -> list
 def _subsonic(
     engine: Engine,
     master: bytes,
-    cache: MemoryCache,
+    cache: Cache,
     accounts: AccountService,
     catalog: CatalogService,
     library: LibraryService,

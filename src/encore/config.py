@@ -68,8 +68,50 @@ class Settings(BaseSettings):
     login_attempts_per_minute: int = Field(
         default=10,
         ge=1,
-        description="Failed sign-ins allowed per minute for one account (five times as many "
-        "per client address); 429 after",
+        description="Failed sign-ins allowed per minute for one account from one client address "
+        "(a token bucket with this burst); 429 after. From other addresses the account stays "
+        "open, only slowed down: after a few failures in a row each answer waits longer, up to "
+        "`login_delay_max_s`",
+    )
+    login_delay_max_s: float = Field(
+        default=8.0,
+        ge=0,
+        le=60,
+        description="Longest wait before answering a sign-in to an account that keeps failing "
+        "(the wait doubles from 0.25 s after the third failure in 15 minutes); 0: no wait",
+    )
+    rate_limits: bool = Field(
+        default=True,
+        description="Limit requests per listener (per client address when signed out) on "
+        "sign-in, search, stream URLs and listening events, the Subsonic API's included: 429 "
+        "with `Retry-After` over a limit. Each limit is a token bucket: a rate per second "
+        "and a burst",
+    )
+    rate_limit_login_per_s: float = Field(
+        default=0.2, gt=0, description="Sign-in attempts a second per client address (`login`)"
+    )
+    rate_limit_login_burst: int = Field(
+        default=20, ge=1, description="Sign-in attempts in a burst per client address"
+    )
+    rate_limit_search_per_s: float = Field(
+        default=5.0, gt=0, description="Searches a second per listener (`search`, `suggest`)"
+    )
+    rate_limit_search_burst: int = Field(
+        default=60, ge=1, description="Searches in a burst per listener (typing as you search)"
+    )
+    rate_limit_stream_per_s: float = Field(
+        default=5.0, gt=0, description="Stream URLs a second per listener"
+    )
+    rate_limit_stream_burst: int = Field(
+        default=100, ge=1, description="Stream URLs in a burst per listener (a queue fetched ahead)"
+    )
+    rate_limit_events_per_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="Listening-event batches (and scrobbles) a second per listener",
+    )
+    rate_limit_events_burst: int = Field(
+        default=60, ge=1, description="Listening-event batches in a burst per listener"
     )
     catalog_cache_ttl_s: float = Field(
         default=60.0,
@@ -79,6 +121,23 @@ class Settings(BaseSettings):
     )
     catalog_cache_entries: int = Field(
         default=100_000, ge=0, description="Most catalog documents kept in the in-process cache"
+    )
+    cache_backend: Literal["memory", "redis"] = Field(
+        default="memory",
+        description="Where the cache and the rate limits live: `memory` (this process) or "
+        "`redis` (`redis_url`; shared by every API node of a fleet, `pip install -e '.[redis]'`). "
+        "While Redis is unreachable reads miss, writes are dropped and limits let requests "
+        "through; it is used again as soon as it answers",
+    )
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        description='Redis\'s URL (with `cache_backend = "redis"`)',
+    )
+    redis_key_prefix: str = Field(
+        default="encore:",
+        max_length=100,
+        description="Prefix of every key Encore writes in Redis, so that several deployments "
+        "can share one server",
     )
     access_log: bool = Field(default=False, description="Log every HTTP request (uvicorn's log)")
 

@@ -9,11 +9,13 @@ from sqlalchemy import Engine, func, select
 
 from encore.account_data.model import PlaylistFate
 from encore.account_data.service import AccountDataService
+from encore.accounts.login_guard import LoginGuard
 from encore.accounts.passwords import Passwords
 from encore.accounts.service import AccountService
 from encore.accounts.tokens import AccessTokens
 from encore.adapters.cache.memory import MemoryCache
 from encore.adapters.lake.parquet import ParquetLake
+from encore.adapters.rate_limit.memory import MemoryRateLimiter
 from encore.adapters.sql.account_data import (
     SqlErasureRepository,
     SqlExportSource,
@@ -73,10 +75,12 @@ def account_data(
         uow=uow,
         passwords=Passwords(time_cost=1, memory_cost_kib=256),
         access_tokens=AccessTokens(b"k" * 32, ttl_s=900),
-        cache=MemoryCache(max_entries=1000),
+        cache=(cache := MemoryCache(max_entries=1000)),
         refresh_ttl=timedelta(days=30),
         signup_open=True,
-        login_attempts_per_minute=5,
+        login_guard=LoginGuard(
+            cache=cache, limiter=MemoryRateLimiter(), attempts_per_minute=5, max_delay_s=0
+        ),
     )
     return AccountDataService(
         uow=uow,

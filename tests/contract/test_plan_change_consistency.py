@@ -8,11 +8,13 @@ from itertools import pairwise
 
 import pytest
 
+from encore.accounts.login_guard import LoginGuard
 from encore.accounts.model import Plan
 from encore.accounts.passwords import Passwords
 from encore.accounts.service import AccountService, PlanChangeResult
 from encore.accounts.tokens import AccessTokens
 from encore.adapters.cache.memory import MemoryCache
+from encore.adapters.rate_limit.memory import MemoryRateLimiter
 from encore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from encore.errors import Conflict, InvalidInput
 
@@ -23,10 +25,12 @@ def accounts(uow: SqlUnitOfWorkFactory) -> AccountService:
         uow=uow,
         passwords=Passwords(time_cost=1, memory_cost_kib=256),
         access_tokens=AccessTokens(b"k" * 32, ttl_s=900),
-        cache=MemoryCache(max_entries=1000),
+        cache=(cache := MemoryCache(max_entries=1000)),
         refresh_ttl=timedelta(days=1),
         signup_open=True,
-        login_attempts_per_minute=10,
+        login_guard=LoginGuard(
+            cache=cache, limiter=MemoryRateLimiter(), attempts_per_minute=10, max_delay_s=0
+        ),
     )
 
 

@@ -7,6 +7,7 @@ import jwt
 import pytest
 from fastapi.testclient import TestClient
 
+from encore.api.app import create_app
 from encore.bootstrap import Services
 from tests.e2e.conftest import PASSWORD, Listener
 
@@ -152,20 +153,32 @@ def test_wrong_password_and_unknown_user_look_the_same(
     assert unknown_time > wrong_time / 5
 
 
-def test_sign_in_is_rate_limited(client: TestClient, listener: Listener) -> None:
-    statuses = [
-        _token(client, grant_type="password", username=listener.email, password="nope nope")[0]
-        for _ in range(11)
-    ]
-    assert statuses[:10] == [401] * 10
-    assert statuses[10] == 429
-    response = client.post(
-        "/api/v1/auth/token",
-        data={"grant_type": "password", "username": listener.email, "password": PASSWORD},
-    )
-    assert response.status_code == 429
-    assert response.headers["retry-after"] == "60"
-    assert response.headers["content-type"] == PROBLEM
+def test_failed_sign_ins_are_limited_per_account_and_address(
+    make_services: Callable[..., Services],
+) -> None:
+    app = create_app(make_services(login_delay_max_s=0))
+    with TestClient(app, client=("10.0.0.1", 5000)) as guesser:
+        owner = Listener(guesser, "ada@example.com")
+        statuses = [
+            _token(guesser, grant_type="password", username=owner.email, password="nope nope")[0]
+            for _ in range(11)
+        ]
+        assert statuses[:10] == [401] * 10
+        assert statuses[10] == 429
+        response = guesser.post(
+            "/api/v1/auth/token",
+            data={"grant_type": "password", "username": owner.email, "password": PASSWORD},
+        )
+        assert response.status_code == 429
+        # Ten failures a minute: the next is allowed within six seconds.
+        assert 1 <= int(response.headers["retry-after"]) <= 6
+        assert response.headers["content-type"] == PROBLEM
+        # The guesser cannot lock the owner out: from the owner's own address the account opens.
+        elsewhere = TestClient(app, client=("10.0.0.2", 5000))
+        status, _ = _token(
+            elsewhere, grant_type="password", username=owner.email, password=PASSWORD
+        )
+        assert status == 200
 
 
 def test_refresh_token_rotates_and_a_reused_one_revokes_the_family(

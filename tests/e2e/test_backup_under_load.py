@@ -138,7 +138,8 @@ def test_a_backup_under_write_load_restores_every_acknowledged_write(tmp_path: P
     acked = Acknowledged()
     stop = threading.Event()
     errors: list[BaseException] = []
-    with running_encore(data, timeout_s=90) as server:
+    # Writers flood events far past any person's pace: no rate limits.
+    with running_encore(data, timeout_s=90, env={"ENCORE_RATE_LIMITS": "false"}) as server:
         writers = _writers(server.port, seeded.tracks, acked, stop, errors)
         try:
             deadline = time.monotonic() + 30

@@ -175,6 +175,7 @@ def test_kill_9_during_a_flood_loses_no_acknowledged_event_and_counts_none_twice
     data = tmp_path / "instance"
     user_id, tracks = _seed(data, log_settings)
     env = {f"ENCORE_{name.upper()}": value for name, value in log_settings.items()}
+    env["ENCORE_RATE_LIMITS"] = "false"  # four players flooding, far past any person's pace
     acked: list[str] = []
     with running_encore(data, env=env) as server:
         assert server.process is not None

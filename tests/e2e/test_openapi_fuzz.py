@@ -21,10 +21,12 @@ from tests.e2e.conftest import FAST_PASSWORDS
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     data: Path = tmp_path_factory.mktemp("fuzz")
-    # A high sign-in limit: the fuzzer signs in wrongly far more than ten times a minute.
-    services = bootstrap(
-        load_settings(data_dir=data, login_attempts_per_minute=100_000), passwords=FAST_PASSWORDS
+    # No limits and no sign-in delay: the fuzzer signs in wrongly and searches far more often
+    # than a person, and every answer it gets should be about its input.
+    settings = load_settings(
+        data_dir=data, login_attempts_per_minute=100_000, login_delay_max_s=0, rate_limits=False
     )
+    services = bootstrap(settings, passwords=FAST_PASSWORDS)
     services.accounts.add_user(
         email="fuzz@example.com", password="correct horse", country="SE", plan=Plan.FAMILY
     )

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 
+from encore.accounts.login_guard import LoginGuard
 from encore.accounts.model import (
     Account,
     Entitlement,
@@ -29,13 +30,12 @@ from encore.errors import (
     NotAuthenticated,
     NotFound,
     PermissionDenied,
-    RateLimited,
 )
 from encore.ids import new_id
 from encore.unit_of_work import UnitOfWorkFactory
 
 BAD_CREDENTIALS = "Wrong email or password"
-LOGIN_WINDOW_S = 60
+REAUTHENTICATION = "signed-in"  # the client of a signed-in listener's password checks
 # Every change of plan or membership deletes the cached entitlements it affects, in the cache the
 # API nodes share (Redis at scale), so the TTL only bounds memory: a listener streams every few
 # minutes and should find theirs cached.
@@ -72,7 +72,7 @@ class AccountService:
         cache: Cache,
         refresh_ttl: timedelta,
         signup_open: bool,
-        login_attempts_per_minute: int,
+        login_guard: LoginGuard,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         self._uow = uow
@@ -81,7 +81,7 @@ class AccountService:
         self._cache = cache
         self._refresh_ttl = refresh_ttl
         self._signup_open = signup_open
-        self._login_limit = login_attempts_per_minute
+        self._login_guard = login_guard
         self._clock = clock
         self._decoded_entitlements = DecodedCopies(
             Entitlement.decode, max_entries=DECODED_ENTITLEMENTS
@@ -129,39 +129,33 @@ class AccountService:
             uow.commit()
         return Account(user=user, effective_plan=plan, membership=None)
 
+    def sign_in_delay_s(self, email: str) -> float:
+        """How long to wait before `sign_in` to this account: it grows while its sign-ins keep
+        failing (the caller waits, without holding a thread)."""
+        return self._login_guard.delay_s(normalize_email(email))
+
     def sign_in(self, *, email: str, password: str, client: str = "") -> TokenPair:
         email = normalize_email(email)
-        # Failed attempts count per account and, more loosely, per client address.
-        keys = {f"login:{email}": self._login_limit}
-        if client:
-            keys[f"login-client:{client}"] = self._login_limit * 5
-        for key, limit in keys.items():
-            if self._cache.count(key) >= limit:
-                raise RateLimited(
-                    "Too many failed sign-in attempts; wait a minute", retry_after_s=LOGIN_WINDOW_S
-                )
+        self._login_guard.check(email, client, "Too many failed sign-in attempts; wait a minute")
         with self._uow(readonly=True) as uow:
             user = uow.users.get_by_email(email)
         if not self._passwords.verify(user.password_hash if user else None, password) or not user:
-            for key in keys:
-                self._cache.incr(key, ttl_s=LOGIN_WINDOW_S)
+            self._login_guard.failed(email, client)
             raise NotAuthenticated(BAD_CREDENTIALS)
         return self._issue(user.id, family_id=new_id())
 
     def check_password(self, *, user_id: str, password: str) -> None:
         """Re-authenticate a signed-in listener before something that cannot be undone. Wrong
-        passwords count against the same limit as failed sign-ins."""
+        passwords count against a limit of their own, as failed sign-ins do."""
         with self._uow(readonly=True) as uow:
             user = uow.users.get(user_id)
         if user is None:
             raise NotFound("No such user")
-        key = f"login:{user.email}"
-        if self._cache.count(key) >= self._login_limit:
-            raise RateLimited(
-                "Too many wrong passwords; wait a minute", retry_after_s=LOGIN_WINDOW_S
-            )
+        self._login_guard.check(
+            user.email, REAUTHENTICATION, "Too many wrong passwords; wait a minute"
+        )
         if not self._passwords.verify(user.password_hash, password):
-            self._cache.incr(key, ttl_s=LOGIN_WINDOW_S)
+            self._login_guard.failed(user.email, REAUTHENTICATION)
             raise PermissionDenied("Wrong password", field="password")
 
     def forget_account(self, user_id: str, member_ids: Sequence[str] = ()) -> None:

@@ -22,7 +22,8 @@ from encore.accounts.routes import router as accounts_router
 from encore.admin.routes import router as admin_router
 from encore.api import problems
 from encore.api.fast_path import DocumentFastPath, EventsFastPath, StreamFastPath
-from encore.api.middleware import BodySizeLimit, Metrics
+from encore.api.middleware import BodySizeLimit, Metrics, RedisFallbacks
+from encore.api.rate_limits import RouteRateLimits
 from encore.bootstrap import Services
 from encore.catalog.routes import router as catalog_router
 from encore.history.routes import router as player_router
@@ -90,6 +91,8 @@ def create_app(services: Services, *, freeze_heap: bool = False) -> FastAPI:
     registry = CollectorRegistry()
     # The process's CPU, memory and file descriptors, read from /proc when scraped.
     ProcessCollector(registry=registry)
+    if services.redis_outages:
+        registry.register(RedisFallbacks(services.redis_outages))
     problems.install(app)
     # The busiest routes first: the router tries them in order.
     app.include_router(catalog_router)
@@ -138,12 +141,24 @@ def create_app(services: Services, *, freeze_heap: bool = False) -> FastAPI:
     app.state.audio_edge = edge
 
     def front(framework: ASGIApp) -> ASGIApp:
-        # Outermost first: metrics see every answer, the framework's error pages included.
-        hot: ASGIApp = AudioEdgeMount(framework, edge=edge)
+        # Outermost first: metrics see every answer, the framework's error pages included. The
+        # limits of sign-in, search and events sit behind the hot paths, which never pay for
+        # them; the stream-URL fast path applies its own.
+        hot: ASGIApp = framework
+        if services.route_limits:
+            hot = RouteRateLimits(
+                hot, limits=services.route_limits, access_tokens=services.access_tokens
+            )
+        hot = AudioEdgeMount(hot, edge=edge)
         hot = DocumentFastPath(
             hot, documents=services.documents, access_tokens=services.access_tokens
         )
-        hot = StreamFastPath(hot, streams=services.streams, access_tokens=services.access_tokens)
+        hot = StreamFastPath(
+            hot,
+            streams=services.streams,
+            access_tokens=services.access_tokens,
+            limits=services.route_limits,
+        )
         return Metrics(hot, registry=registry)
 
     app.front = front

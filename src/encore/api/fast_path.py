@@ -19,15 +19,16 @@ import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from encore.accounts.model import Principal
 from encore.accounts.tokens import AccessTokens
 from encore.api.middleware import ROUTE_TEMPLATE
+from encore.api.rate_limits import bearer_principal, limited
 from encore.catalog.documents import RenderedDocuments
 from encore.catalog.model import Quality
-from encore.errors import EncoreError, NotAuthenticated
+from encore.errors import EncoreError
 from encore.history.routes import EVENTS_PATH, answer_batch
 from encore.history.service import MAX_BATCH, ListeningService
 from encore.ids import is_valid_id
+from encore.rate_limits import RouteLimits
 from encore.streaming.schemas import stream_json
 from encore.streaming.service import StreamService
 
@@ -73,21 +74,34 @@ class DocumentFastPath:
         await self.app(scope, receive, send)
 
     def _signed_in(self, scope: Scope) -> bool:
-        return _principal(scope, self._access_tokens) is not None
+        return bearer_principal(scope, self._access_tokens) is not None
 
 
 class StreamFastPath:
+    """Also where stream URLs are rate-limited (`limits`, when any), the route's included."""
+
     def __init__(
-        self, app: ASGIApp, *, streams: StreamService, access_tokens: AccessTokens
+        self,
+        app: ASGIApp,
+        *,
+        streams: StreamService,
+        access_tokens: AccessTokens,
+        limits: RouteLimits,
     ) -> None:
         self.app = app
         self._streams = streams
         self._access_tokens = access_tokens
+        self._limits = limits if limits else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
             path: str = scope["path"]
             if path.startswith(TRACKS) and path.endswith(STREAM):
+                if self._limits is not None:
+                    refusal = limited(scope, "stream", self._limits, self._access_tokens)
+                    if refusal is not None:
+                        await refusal(scope, receive, send)
+                        return
                 body = self._answer(scope, path[len(TRACKS) : -len(STREAM)])
                 if body is not None:
                     scope[ROUTE_TEMPLATE] = STREAM_TEMPLATE
@@ -99,7 +113,7 @@ class StreamFastPath:
         quality = _QUALITIES.get(scope["query_string"])
         if quality is None or not is_valid_id(track_id):
             return None
-        principal = _principal(scope, self._access_tokens)
+        principal = bearer_principal(scope, self._access_tokens)
         if principal is None:
             return None
         try:
@@ -134,19 +148,6 @@ def _base_url(scope: Scope) -> str:
     return f"{scope.get('scheme', 'http')}://{host_text}{scope.get('root_path', '')}"
 
 
-def _principal(scope: Scope, access_tokens: AccessTokens) -> Principal | None:
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            if scheme.lower() != "bearer" or not token:
-                return None
-            try:
-                return access_tokens.verify(token)
-            except NotAuthenticated:
-                return None
-    return None
-
-
 class EventsFastPath:
     """`POST /api/v1/me/player/events` from a signed-in player, without the framework: the
     busiest write. Anything unusual (a body that is not `{"events": [...]}`, too many events, a
@@ -164,7 +165,7 @@ class EventsFastPath:
             scope["type"] == "http"
             and scope["method"] == "POST"
             and scope["path"] == EVENTS_PATH
-            and (principal := _principal(scope, self._access_tokens)) is not None
+            and (principal := bearer_principal(scope, self._access_tokens)) is not None
         ):
             body = await _read_body(receive)
             answer = await run_in_threadpool(self._answer, principal.user_id, body)

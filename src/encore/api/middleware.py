@@ -3,14 +3,20 @@
 import bisect
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from prometheus_client import CollectorRegistry
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from encore.adapters.redis_client import RedisOutages
 from encore.api.problems import problem
 
 # A scope key through which an answer given outside the router names its route template.
@@ -133,6 +139,29 @@ class Metrics:
             )
         yield requests
         yield latency
+
+
+class RedisFallbacks:
+    """Calls answered without Redis (a miss, a dropped write, a request let through unlimited)
+    while it could not be reached, by component: a collector read when scraped."""
+
+    def __init__(self, outages: Sequence[RedisOutages]) -> None:
+        self._outages = outages
+
+    def collect(self) -> Iterator[Metric]:
+        fallbacks = CounterMetricFamily(
+            "encore_redis_fallbacks",
+            "Calls answered without Redis while it was unreachable",
+            labels=["component"],
+        )
+        down = GaugeMetricFamily(
+            "encore_redis_down", "1 while Redis is unreachable", labels=["component"]
+        )
+        for outages in self._outages:
+            fallbacks.add_metric([outages.component], outages.failed_calls)
+            down.add_metric([outages.component], 1 if outages.down else 0)
+        yield fallbacks
+        yield down
 
 
 class _RouteSeries:

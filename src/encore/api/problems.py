@@ -91,6 +91,11 @@ def status_for(error: type[errors.EncoreError]) -> int:
 
 async def _encore_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, errors.EncoreError)
+    return error_problem(error, instance=request.url.path)
+
+
+def error_problem(error: errors.EncoreError, *, instance: str) -> Response:
+    """The problem+json answer to a domain error, with its headers (`Retry-After`, ...)."""
     status = status_of(error)
     headers = {}
     if isinstance(error, errors.RateLimited):
@@ -102,7 +107,7 @@ async def _encore_error(request: Request, error: Exception) -> Response:
         kind=error.kind,
         title=error.title,
         detail=error.detail,
-        instance=request.url.path,
+        instance=instance,
         headers=headers,
         **error.extensions,
     )

@@ -6,6 +6,7 @@ sends is answered with a 500: domain errors map to the protocol's codes, anythin
 error 0.
 """
 
+import asyncio
 import logging
 from urllib.parse import urlsplit
 
@@ -18,7 +19,6 @@ from encore import errors
 from encore.bootstrap import Services
 from encore.streaming.edge import AudioEdge
 from encore.subsonic import render
-from encore.subsonic.auth import authenticate
 from encore.subsonic.browse import METHODS as BROWSE
 from encore.subsonic.browse import Method
 from encore.subsonic.facade import Caller
@@ -61,6 +61,7 @@ async def subsonic(method: str, request: Request) -> Response:
             return _answer(render.failed(unreadable, render.Format("xml"), version))
         pairs += [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
     params = Params(pairs[:MAX_PARAMS])
+    client = request.client.host if request.client else ""
     try:
         fmt = render.response_format(params.get("f"), params.get("callback"))
     except SubsonicError as error:
@@ -79,13 +80,25 @@ async def subsonic(method: str, request: Request) -> Response:
             return _answer(render.ok(_extensions(), fmt, version))
         if name not in METHODS and name not in BINARY:
             raise SubsonicError(ErrorCode.GENERIC, f"Not implemented: {name[:60]}")
+        # An account that keeps failing to sign in answers slowly; the wait holds no thread.
+        delay_s = services.subsonic_sign_in.delay_s(params)
+        if delay_s > 0:
+            await asyncio.sleep(delay_s)
         if name in BINARY:
-            caller = await run_in_threadpool(_caller, services, params)
+            caller = await run_in_threadpool(services.subsonic_sign_in.caller, name, params, client)
             return await _binary(name, services, caller, params, request)
         # One trip to a worker thread for both: each costs the event loop a hand-over.
-        return _answer(await run_in_threadpool(_call, services, name, params, fmt))
+        return _answer(await run_in_threadpool(_call, services, name, params, fmt, client))
     except SubsonicError as error:
         return _answer(render.failed(error, fmt, version))
+    except errors.RateLimited as error:
+        # The protocol's error in the body, and HTTP's 429 for what sits between.
+        limited = SubsonicError(ErrorCode.GENERIC, error.detail)
+        return _answer(
+            render.failed(limited, fmt, version),
+            status=429,
+            headers={"Retry-After": str(error.retry_after_s)},
+        )
     except errors.EncoreError as error:
         return _answer(render.failed(_translated(error), fmt, version))
     except Exception:
@@ -94,23 +107,19 @@ async def subsonic(method: str, request: Request) -> Response:
         return _answer(render.failed(failure, fmt, version))
 
 
-def _caller(services: Services, params: Params) -> Caller:
-    return authenticate(
-        services.subsonic_credentials,
-        params,
-        password_auth=services.settings.subsonic_password_auth,
-    )
-
-
-def _call(services: Services, name: str, params: Params, fmt: render.Format) -> tuple[bytes, str]:
-    caller = _caller(services, params)
+def _call(
+    services: Services, name: str, params: Params, fmt: render.Format, client: str
+) -> tuple[bytes, str]:
+    caller = services.subsonic_sign_in.caller(name, params, client)
     body = METHODS[name](services.subsonic, caller, params)
     return render.ok(body, fmt, services.subsonic.server_version)
 
 
-def _answer(rendered: tuple[bytes, str], *, status: int = 200) -> Response:
+def _answer(
+    rendered: tuple[bytes, str], *, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     body, media_type = rendered
-    headers = {"X-Content-Type-Options": "nosniff"}
+    headers = {"X-Content-Type-Options": "nosniff", **(headers or {})}
     return Response(body, status_code=status, media_type=media_type, headers=headers)
 
 
