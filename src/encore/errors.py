@@ -75,6 +75,18 @@ class RateLimited(EncoreError):
         self.retry_after_s = retry_after_s
 
 
+class Unavailable(EncoreError):
+    """Something Encore depends on is not answering. Nothing was done, so the same request can
+    be sent again after `retry_after_s`."""
+
+    kind = "unavailable"
+    title = "Temporarily unavailable"
+
+    def __init__(self, detail: str, *, retry_after_s: int) -> None:
+        super().__init__(detail, retry_after=retry_after_s)
+        self.retry_after_s = retry_after_s
+
+
 class NotLicensed(EncoreError):
     """The content exists but may not be played in the listener's country."""
 

@@ -5,7 +5,7 @@ import pytest
 from encore import errors
 from encore.accounts.model import Plan
 from encore.accounts.passwords import Passwords
-from encore.api.problems import status_of
+from encore.api.problems import error_problem, status_of
 from encore.countries import normalize_country
 from encore.ids import ID_LENGTH, is_valid_id, new_id
 
@@ -63,8 +63,21 @@ def test_passwords_verify_and_unknown_users_still_pay_for_a_hash() -> None:
         (errors.Conflict("x"), 409),
         (errors.PreconditionFailed("x"), 412),
         (errors.RateLimited("x", retry_after_s=1), 429),
+        (errors.Unavailable("x", retry_after_s=5), 503),
         (errors.NotLicensed("x"), 451),
     ],
 )
 def test_every_domain_error_has_its_status(error: errors.EncoreError, status: int) -> None:
     assert status_of(error) == status
+
+
+@pytest.mark.parametrize(
+    "error",
+    [errors.RateLimited("x", retry_after_s=7), errors.Unavailable("x", retry_after_s=7)],
+)
+def test_an_error_that_says_when_to_try_again_says_it_in_retry_after(
+    error: errors.EncoreError,
+) -> None:
+    answer = error_problem(error, instance="/api/v1/me/player/events")
+    assert answer.headers["Retry-After"] == "7"
+    assert answer.headers["Content-Type"] == "application/problem+json"

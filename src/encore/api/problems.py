@@ -47,6 +47,7 @@ STATUS_BY_ERROR: dict[type[errors.EncoreError], int] = {
     errors.PreconditionFailed: 412,
     errors.TooLarge: 413,
     errors.RateLimited: 429,
+    errors.Unavailable: 503,
     errors.NotLicensed: 451,
 }
 
@@ -98,7 +99,7 @@ def error_problem(error: errors.EncoreError, *, instance: str) -> Response:
     """The problem+json answer to a domain error, with its headers (`Retry-After`, ...)."""
     status = status_of(error)
     headers = {}
-    if isinstance(error, errors.RateLimited):
+    if isinstance(error, errors.RateLimited | errors.Unavailable):
         headers["Retry-After"] = str(error.retry_after_s)
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="encore"'

@@ -26,12 +26,14 @@ from typing import Any, TypeVar
 
 import orjson
 
+from encore.errors import Unavailable
 from encore.events import Event, Payload
 
 T = TypeVar("T")
 SLOTS = 4096  # offsets per message
 MESSAGE_EVENTS = 1_000  # events per message at most (well under the server's 1 MB payload)
 _PUBLISH_TIMEOUT_S = 2.0  # a durable publish normally takes milliseconds
+_RETRY_AFTER_S = 5  # told to a caller refused meanwhile; the client retries every 0.5 s
 _FETCH_WAIT_S = 2.0  # the most a read waits for messages the stream said it has
 _FETCH_BATCH = 256  # messages per fetch
 _CHAINS_PER_TOPIC = 8
@@ -127,15 +129,24 @@ class JetStreamEventLog:
         )
 
     def publish_durably(self, topic: str, payloads: Sequence[Payload]) -> None:
+        from nats.errors import Error as NatsError
+
         if payloads:
             # While the server is away the client holds messages for when it is back, and their
             # acknowledgements never come: the caller gets an error after a bounded wait (and
             # acknowledges nothing) instead of a request that hangs.
-            self._run(
-                asyncio.wait_for(
-                    self._publish_all(self._subject(topic), payloads), _PUBLISH_TIMEOUT_S
+            try:
+                self._run(
+                    asyncio.wait_for(
+                        self._publish_all(self._subject(topic), payloads), _PUBLISH_TIMEOUT_S
+                    )
                 )
-            )
+            except (TimeoutError, NatsError) as error:
+                log.warning("JetStream took no events: %s", type(error).__name__)
+                raise Unavailable(
+                    "The event log is not answering; nothing was recorded, send them again",
+                    retry_after_s=_RETRY_AFTER_S,
+                ) from error
 
     async def _publish_all(self, subject: str, payloads: Sequence[Payload]) -> None:
         pending = []
