@@ -22,7 +22,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Collection, Coroutine, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -72,10 +72,11 @@ class JetStreamTranscodeQueue:
         self._fetch_lock = threading.Lock()
         try:
             self._run(self._connect(url, connect_timeout_s))
-        except BaseException as error:
+            self._run(self._declare())
+        except BaseException:
+            if hasattr(self, "_nc"):
+                self._run(self._nc.close())
             self._stop_loop()
-            if isinstance(error, Exception):
-                raise QueueUnavailable(f"cannot reach NATS at {url}: {error}") from error
             raise
 
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
@@ -92,20 +93,26 @@ class JetStreamTranscodeQueue:
 
     async def _connect(self, url: str, connect_timeout_s: float) -> None:
         import nats
+
+        try:
+            self._nc = await nats.connect(
+                url, connect_timeout=connect_timeout_s, max_reconnect_attempts=3
+            )
+        except Exception as error:  # nats-py raises OSError, its own errors, or timeouts
+            raise QueueUnavailable(f"cannot reach NATS at {url}: {error!r}") from error
+        self._js = self._nc.jetstream(timeout=_REQUEST_TIMEOUT_S)
+
+    async def _declare(self) -> None:
+        """The stream, its consumer and buckets, made or brought to this queue's policy."""
         from nats.js.api import (
             AckPolicy,
             ConsumerConfig,
-            KeyValueConfig,
             RetentionPolicy,
             StorageType,
             StreamConfig,
         )
         from nats.js.errors import NotFoundError
 
-        self._nc = await nats.connect(
-            url, connect_timeout=connect_timeout_s, max_reconnect_attempts=3
-        )
-        self._js = self._nc.jetstream(timeout=_REQUEST_TIMEOUT_S)
         try:
             await self._js.stream_info(self._stream)
         except NotFoundError:
@@ -128,14 +135,25 @@ class JetStreamTranscodeQueue:
             ),
         )
         self._subscription = await self._js.pull_subscribe_bind(_CONSUMER, stream=self._stream)
-        self._slots = await self._js.create_key_value(
-            KeyValueConfig(
-                bucket=f"{self._stream}_SLOTS", ttl=self._policy.lease_s, storage=StorageType.FILE
-            )
-        )
-        self._dead = await self._js.create_key_value(
-            KeyValueConfig(bucket=f"{self._stream}_DEAD", storage=StorageType.FILE)
-        )
+        self._slots = await self._bucket(f"{self._stream}_SLOTS", ttl_s=self._policy.lease_s)
+        self._dead = await self._bucket(f"{self._stream}_DEAD", ttl_s=None)
+
+    async def _bucket(self, name: str, *, ttl_s: float | None) -> Any:
+        from nats.js.api import KeyValueConfig, StorageType
+        from nats.js.errors import BucketNotFoundError
+
+        try:
+            bucket = await self._js.key_value(name)
+        except BucketNotFoundError:
+            config = KeyValueConfig(bucket=name, ttl=ttl_s, storage=StorageType.FILE)
+            return await self._js.create_key_value(config)
+        # A bucket made under another lease: its age limit follows the settings.
+        info = await self._js.stream_info(f"KV_{name}")
+        if ttl_s is not None and info.config.max_age != ttl_s:
+            window = min(ttl_s, info.config.duplicate_window or ttl_s)
+            config = replace(info.config, max_age=ttl_s, duplicate_window=window)
+            await self._js.update_stream(config)
+        return bucket
 
     def submit(self, jobs: Sequence[TranscodeJob]) -> None:
         self._call(self._submit(jobs))
