@@ -51,7 +51,7 @@ from encore.unit_of_work import UnitOfWorkFactory
 FILES_IN_FLIGHT_PER_JOB = 3
 # The submitter of jobs from the command line, for the per-user cap: imports are an operator's.
 OPERATOR = "operator"
-_POLL_S = 0.25  # how often the run looks for its jobs' renditions and dead letters
+_POLL_S = 0.1  # how often the run looks for its jobs' renditions and dead letters
 
 
 @dataclass

@@ -54,7 +54,7 @@ class TranscodeWorker:
         self._heartbeat_s = heartbeat_s
         self._on_change = on_change
 
-    def work(self, stop: threading.Event, *, wait_s: float = 0.5) -> None:
+    def work(self, stop: threading.Event, *, wait_s: float = 0.2) -> None:
         """Take and run jobs until `stop` is set; a queue that is down is waited for."""
         while not stop.is_set():
             try:

@@ -198,12 +198,16 @@ class SqliteTranscodeQueue:
                 )
 
     def dead_letters(self, job_ids: Collection[str] | None = None) -> Sequence[DeadLetter]:
+        query = "SELECT body, attempts, error, failed_at FROM jobs WHERE state = 'dead'"
         with self._transaction() as db:
-            rows = db.execute(
-                "SELECT job_id, body, attempts, error, failed_at FROM jobs "
-                "WHERE state = 'dead' ORDER BY failed_at, seq"
-            ).fetchall()
-        wanted = None if job_ids is None else set(job_ids)
+            if job_ids is None:
+                rows = db.execute(f"{query} ORDER BY failed_at, seq").fetchall()
+            else:
+                rows = db.execute(
+                    f"{query} AND job_id IN (SELECT value FROM json_each(?)) "
+                    "ORDER BY failed_at, seq",
+                    (orjson.dumps(list(job_ids)).decode(),),
+                ).fetchall()
         return [
             DeadLetter(
                 TranscodeJob.from_json(orjson.loads(body)),
@@ -211,8 +215,7 @@ class SqliteTranscodeQueue:
                 error or "",
                 datetime.fromisoformat(failed_at),
             )
-            for job_id, body, attempts, error, failed_at in rows
-            if wanted is None or job_id in wanted
+            for body, attempts, error, failed_at in rows
         ]
 
     def depth(self) -> QueueDepth:
