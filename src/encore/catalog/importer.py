@@ -199,11 +199,12 @@ class AudioImporter:
         with their errors."""
         with self._uow(readonly=True) as uow:
             done = set(uow.renditions.list_for_tracks(track_ids))
-        dead = {
-            letter.job.track_id: letter.error
-            for letter in self._queue.dead_letters(track_ids)
-            if letter.job.track_id not in done
-        }
+        dead = {}
+        for letter in self._queue.dead_letters(track_ids):
+            if letter.job.track_id not in done:
+                dead[letter.job.track_id] = letter.error
+                # Kept for no one: the next import of the file stages it again.
+                self._media.delete(letter.job.source_key)
         return done, dead
 
 

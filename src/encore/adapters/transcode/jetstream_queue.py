@@ -96,7 +96,7 @@ class JetStreamTranscodeQueue:
 
         try:
             self._nc = await nats.connect(
-                url, connect_timeout=connect_timeout_s, max_reconnect_attempts=3
+                url, connect_timeout=connect_timeout_s, max_reconnect_attempts=-1
             )
         except Exception as error:  # nats-py raises OSError, its own errors, or timeouts
             raise QueueUnavailable(f"cannot reach NATS at {url}: {error!r}") from error
@@ -151,8 +151,9 @@ class JetStreamTranscodeQueue:
         info = await self._js.stream_info(f"KV_{name}")
         if ttl_s is not None and info.config.max_age != ttl_s:
             window = min(ttl_s, info.config.duplicate_window or ttl_s)
-            config = replace(info.config, max_age=ttl_s, duplicate_window=window)
-            await self._js.update_stream(config)
+            await self._js.update_stream(
+                replace(info.config, max_age=ttl_s, duplicate_window=window)
+            )
         return bucket
 
     def submit(self, jobs: Sequence[TranscodeJob]) -> None:

@@ -198,16 +198,13 @@ class SqliteTranscodeQueue:
                 )
 
     def dead_letters(self, job_ids: Collection[str] | None = None) -> Sequence[DeadLetter]:
-        query = "SELECT body, attempts, error, failed_at FROM jobs WHERE state = 'dead'"
         with self._transaction() as db:
-            if job_ids is None:
-                rows = db.execute(f"{query} ORDER BY failed_at, seq").fetchall()
-            else:
-                rows = db.execute(
-                    f"{query} AND job_id IN (SELECT value FROM json_each(?)) "
-                    "ORDER BY failed_at, seq",
-                    (orjson.dumps(list(job_ids)).decode(),),
-                ).fetchall()
+            rows = db.execute(
+                "SELECT body, attempts, error, failed_at FROM jobs WHERE state = 'dead' "
+                "AND (:all OR job_id IN (SELECT value FROM json_each(:ids))) "
+                "ORDER BY failed_at, seq",
+                {"all": job_ids is None, "ids": orjson.dumps(list(job_ids or ())).decode()},
+            ).fetchall()
         return [
             DeadLetter(
                 TranscodeJob.from_json(orjson.loads(body)),
