@@ -17,10 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from encore.adapters.audio.ffmpeg import find_ffmpeg
 from encore.admin.service import AdminService
-from encore.bootstrap import Services, bootstrap, make_importer
+from encore.bootstrap import Services, bootstrap, make_importer, make_transcode_worker
 from encore.catalog.import_files import file_sha256
 from encore.catalog.import_summary import Status, Summary
+from encore.catalog.transcode_worker import WorkerPool
 from encore.config import load_settings
 from tests import servers
 from tests.e2e.conftest import FAST_PASSWORDS, PASSWORD
@@ -29,7 +31,7 @@ pytestmark = pytest.mark.slow
 
 AUDIO = Path("/work/shared/data/audio")
 SHORT = AUDIO / "sorohanro_-_solo-trumpet-06.ogg"  # 5 s
-LONGER = AUDIO / "Hungarian_Dance_number_5_-_Allegro_in_F_sharp_minor_(string_orchestra).ogg"
+LONG = AUDIO / "Hungarian_Dance_number_5_-_Allegro_in_F_sharp_minor_(string_orchestra).ogg"
 
 
 def corrupt_copy(source: Path, target: Path) -> Path:
@@ -72,8 +74,15 @@ def open_services(data: Path, env: dict[str, str]) -> Services:
 def worker_process(data: Path, env: dict[str, str]) -> Iterator["subprocess.Popen[bytes]"]:
     """`encore worker transcode` in a session of its own (its ffmpeg dies with it)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "encore", "worker", "transcode", "--concurrency", "1"]
-        + ["--data", str(data)],
+        [
+            sys.executable,
+            "-m",
+            "encore",
+            "worker",
+            "transcode",
+            "--concurrency=1",
+            f"--data={data}",
+        ],
         env={**os.environ, **env},
         start_new_session=True,
         stdout=subprocess.DEVNULL,
@@ -164,11 +173,25 @@ def test_an_import_goes_through_the_queue_and_a_corrupt_source_is_dead_lettered(
 def test_a_worker_killed_mid_transcode_leaves_its_job_to_another(tmp_path: Path) -> None:
     library = tmp_path / "music"
     library.mkdir()
-    shutil.copy(LONGER, library / "dance.ogg")
-    data = tmp_path / "data"
-    env = settings_env(
-        "sqlite", ENCORE_IMPORT_RUNS_WORKERS="false", ENCORE_TRANSCODE_LEASE_S="1"
+    # 15 s of it: long enough to be caught mid-encode, short enough to redo quickly.
+    subprocess.run(
+        [
+            find_ffmpeg(),
+            "-loglevel",
+            "error",
+            "-i",
+            LONG,
+            "-t",
+            "15",
+            "-c",
+            "copy",
+            library / "dance.ogg",
+        ],
+        check=True,
+        timeout=30,
     )
+    data = tmp_path / "data"
+    env = settings_env("sqlite", ENCORE_IMPORT_RUNS_WORKERS="false", ENCORE_TRANSCODE_LEASE_S="1")
     services = open_services(data, env)
     try:
         thread, summaries = import_in_thread(services, library)
@@ -179,7 +202,8 @@ def test_a_worker_killed_mid_transcode_leaves_its_job_to_another(tmp_path: Path)
                 assert time.monotonic() < deadline, "the worker never started encoding"
                 time.sleep(0.02)
             os.killpg(doomed.pid, signal.SIGKILL)
-        with worker_process(data, env):
+        # The job comes back once its lease ends, to a worker in this process.
+        with WorkerPool(make_transcode_worker(services), concurrency=1):
             thread.join(timeout=60)
         assert not thread.is_alive()
         (outcome,) = summaries[0].outcomes

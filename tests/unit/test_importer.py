@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from encore.adapters.media.local import LocalMediaStore
-from encore.adapters.transcode.sqlite_queue import SqliteTranscodeQueue
 from encore.adapters.sql.engine import make_engine
 from encore.adapters.sql.migrate import upgrade
 from encore.adapters.sql.tables import liked_tracks, users
 from encore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from encore.adapters.transcode.sqlite_queue import SqliteTranscodeQueue
 from encore.catalog.audio import AudioTags, CoverArt, RenditionSpec, UnreadableAudio
 from encore.catalog.import_summary import Status
 from encore.catalog.importer import AudioImporter, id_from_hash
