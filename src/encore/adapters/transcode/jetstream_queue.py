@@ -19,6 +19,7 @@ nats-py is asynchronous; like the event log, the adapter runs its own loop on a 
 
 import asyncio
 import hashlib
+import logging
 import threading
 import time
 from collections.abc import Collection, Coroutine, Sequence
@@ -44,6 +45,8 @@ ATTEMPTS_HEADER = "Encore-Attempts"  # attempts a job had before it was put back
 _CONSUMER = "transcoders"
 _DEFERRED_PAUSE_S = 0.1  # after putting back a job whose user is at the cap
 _REQUEST_TIMEOUT_S = 3.0
+_FIRST_CONNECT_ATTEMPTS = 2
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,12 +97,21 @@ class JetStreamTranscodeQueue:
     async def _connect(self, url: str, connect_timeout_s: float) -> None:
         import nats
 
+        async def said(error: Exception) -> None:
+            log.warning("NATS (transcode queue): %r", error)
+
         try:
             self._nc = await nats.connect(
-                url, connect_timeout=connect_timeout_s, max_reconnect_attempts=-1
+                url,
+                connect_timeout=connect_timeout_s,
+                max_reconnect_attempts=_FIRST_CONNECT_ATTEMPTS,
+                error_cb=said,
             )
         except Exception as error:  # nats-py raises OSError, its own errors, or timeouts
             raise QueueUnavailable(f"cannot reach NATS at {url}: {error!r}") from error
+        # Once connected, a worker rides out any NATS outage: reconnecting never stops (nats-py
+        # reads this option at each reconnect; at the first connect it would never give up).
+        self._nc.options["max_reconnect_attempts"] = -1
         self._js = self._nc.jetstream(timeout=_REQUEST_TIMEOUT_S)
 
     async def _declare(self) -> None:
