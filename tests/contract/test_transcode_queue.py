@@ -15,12 +15,14 @@ from encore.catalog.ports import TranscodeQueue
 from encore.catalog.transcoding import (
     WORKER_STOPPED,
     QueuePolicy,
+    QueueUnavailable,
     Rung,
     TakenJob,
     TranscodeJob,
 )
 from encore.ids import new_id
 from tests import servers
+from tests.e2e.running import free_port
 
 POLICY = QueuePolicy(max_attempts=3, per_user=8, total=64, lease_s=0.6, backoff_base_s=0.3)
 OpenQueue = Callable[..., TranscodeQueue]
@@ -195,3 +197,13 @@ def test_no_more_than_the_total_cap_are_held_at_once(open_queue: OpenQueue) -> N
     assert queue.take(wait_s=0.3) is None
     queue.ack(held[0])
     take(queue)
+
+
+def test_an_unreachable_nats_is_a_clear_error() -> None:
+    from encore.adapters.transcode.jetstream_queue import JetStreamTranscodeQueue
+
+    url = f"nats://127.0.0.1:{free_port()}"  # nothing listens there
+    started = time.monotonic()
+    with pytest.raises(QueueUnavailable, match=f"cannot reach NATS at {url}"):
+        JetStreamTranscodeQueue(url, POLICY, connect_timeout_s=0.5)
+    assert time.monotonic() - started < 10

@@ -43,9 +43,11 @@ from encore.catalog.transcoding import (
 T = TypeVar("T")
 ATTEMPTS_HEADER = "Encore-Attempts"  # attempts a job had before it was put back in the stream
 _CONSUMER = "transcoders"
-_DEFERRED_PAUSE_S = 0.1  # after putting back a job whose user is at the cap
+_PUT_BACK_BEFORE_PAUSE = 32  # jobs of users at their cap put back in a row, before a pause
+_PUT_BACK_PAUSE_S = 0.1
 _REQUEST_TIMEOUT_S = 3.0
 _FIRST_CONNECT_ATTEMPTS = 2
+_RECONNECT_WAIT_S = 1.0
 log = logging.getLogger(__name__)
 
 
@@ -105,6 +107,7 @@ class JetStreamTranscodeQueue:
                 url,
                 connect_timeout=connect_timeout_s,
                 max_reconnect_attempts=_FIRST_CONNECT_ATTEMPTS,
+                reconnect_time_wait=_RECONNECT_WAIT_S,
                 error_cb=said,
             )
         except Exception as error:  # nats-py raises OSError, its own errors, or timeouts
@@ -179,6 +182,7 @@ class JetStreamTranscodeQueue:
 
     def take(self, *, wait_s: float) -> TakenJob | None:
         deadline = time.monotonic() + wait_s
+        put_back = 0
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -190,7 +194,11 @@ class JetStreamTranscodeQueue:
             taken = self._call(self._hold(message))
             if taken is not None:
                 return taken
-            time.sleep(min(_DEFERRED_PAUSE_S, max(0.0, deadline - time.monotonic())))
+            put_back += 1
+            # Past a capped user's backlog quickly, but without spinning on a queue that holds
+            # nothing else.
+            if put_back % _PUT_BACK_BEFORE_PAUSE == 0:
+                time.sleep(min(_PUT_BACK_PAUSE_S, max(0.0, deadline - time.monotonic())))
 
     async def _fetch(self, wait_s: float) -> Any:
         from nats.errors import TimeoutError as NatsTimeout
