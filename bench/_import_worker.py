@@ -30,22 +30,31 @@ from encore.media import StoredObject
 
 
 class NoMedia:
-    """A `MediaStore` that keeps nothing; enough for an import, which only puts."""
+    """A `MediaStore` that keeps nothing; enough for an import. It remembers where the sources
+    put for transcoding are, so that workers encode from the library's own files."""
+
+    def __init__(self) -> None:
+        self._sources: dict[str, Path] = {}
 
     def put_file(self, key: str, source: Path, *, content_type: str) -> StoredObject:
+        if key.startswith("sources/"):
+            self._sources[key] = source
         return StoredObject(key=key, size=source.stat().st_size, etag="", content_type=content_type)
 
     def put_bytes(self, key: str, data: bytes, *, content_type: str) -> StoredObject:
         return StoredObject(key=key, size=len(data), etag="", content_type=content_type)
 
     def stat(self, key: str) -> StoredObject | None:
-        return None
+        source = self._sources.get(key)
+        if source is None:
+            return None
+        return StoredObject(key=key, size=source.stat().st_size, etag="", content_type="")
 
     def read_range(self, key: str, start: int, end: int) -> Iterator[bytes]:
         raise KeyError(key)
 
     def local_path(self, key: str) -> Path | None:
-        return None
+        return self._sources.get(key)
 
     def delete(self, key: str) -> None:
         return None

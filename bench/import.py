@@ -251,6 +251,7 @@ def record_encodes(library: Library, work: Path) -> list[Encode]:
     from encore.bootstrap import bootstrap
     from encore.catalog.import_summary import Status
     from encore.catalog.importer import AudioImporter
+    from encore.catalog.transcode_worker import TranscodeWorker
     from encore.config import load_settings
 
     folder = work / "record"
@@ -260,12 +261,17 @@ def record_encodes(library: Library, work: Path) -> list[Encode]:
     shim.chmod(0o755)
     services = bootstrap(load_settings(data_dir=folder / "data"))
     try:
-        importer = AudioImporter(
-            uow=services.uow,
-            tags=MutagenTagReader(),
+        media, queue = NoMedia(), services.transcode_queue()
+        worker = TranscodeWorker(
+            queue=queue,
             transcoder=FfmpegTranscoder(ffmpeg=shim),
-            media=NoMedia(),
+            media=media,
+            uow=services.uow,
             scratch_dir=folder / "data" / "scratch",
+            heartbeat_s=20.0,
+        )
+        importer = AudioImporter(
+            uow=services.uow, tags=MutagenTagReader(), queue=queue, media=media, worker=worker
         )
         summary = importer.run([library.root], jobs=1)
     finally:

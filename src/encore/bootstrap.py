@@ -5,6 +5,7 @@ build services by hand from fakes, the same way.
 """
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
@@ -84,6 +85,8 @@ from encore.wrapped.service import WrappedService
 
 if TYPE_CHECKING:
     from encore.catalog.importer import AudioImporter
+    from encore.catalog.ports import TranscodeQueue
+    from encore.catalog.transcode_worker import TranscodeWorker
     from encore.streaming.precache import PreCache
 
 log = logging.getLogger(__name__)
@@ -125,6 +128,8 @@ class Services:
     operations: SqlOperationsReport  # imports, batch runs and Wrapped, for the admin page
     account_data: AccountDataService
     route_limits: RouteLimits
+    # Opened on first use, so that a node that never transcodes never connects to the queue.
+    transcode_queue: "Callable[[], TranscodeQueue]"
     # Calls answered without Redis while it was unreachable, by component, for /metrics.
     redis_outages: list[RedisOutages] = field(default_factory=list)
     # Named probes for /healthz; each raises when its part is unwell.
@@ -142,6 +147,8 @@ class Services:
         return failing
 
     def close(self) -> None:
+        if isinstance(self.transcode_queue, OpenOnce) and self.transcode_queue.opened:
+            self.transcode_queue().close()
         self.recommend_scheduler.stop()
         self.pipeline.stop()
         self.events.close()
@@ -316,6 +323,7 @@ def bootstrap(
         operations=SqlOperationsReport(engine),
         account_data=account_data,
         route_limits=route_limits,
+        transcode_queue=OpenOnce(lambda: transcode_queue(settings)),
         redis_outages=list(
             {
                 id(part): part.outages
@@ -505,18 +513,73 @@ def media_store(settings: Settings) -> MediaStore:
     )
 
 
-def make_importer(services: Services) -> "AudioImporter":
-    """The audio importer, with tag reading and transcoding (loaded only when importing)."""
+class OpenOnce:
+    """Opens its thing on the first call and gives the same one after (thread-safe)."""
+
+    def __init__(self, open_: "Callable[[], TranscodeQueue]") -> None:
+        self._open = open_
+        self._lock = threading.Lock()
+        self._opened: TranscodeQueue | None = None
+
+    @property
+    def opened(self) -> bool:
+        return self._opened is not None
+
+    def __call__(self) -> "TranscodeQueue":
+        with self._lock:
+            if self._opened is None:
+                self._opened = self._open()
+            return self._opened
+
+
+def transcode_queue(settings: Settings) -> "TranscodeQueue":
+    from encore.catalog.transcoding import QueuePolicy
+
+    policy = QueuePolicy(
+        max_attempts=settings.transcode_max_attempts,
+        per_user=settings.transcode_max_per_user,
+        total=settings.transcode_max_in_flight,
+        lease_s=settings.transcode_lease_s,
+        backoff_base_s=settings.transcode_retry_s,
+    )
+    if settings.transcode_queue == "sqlite":
+        from encore.adapters.transcode.sqlite_queue import SqliteTranscodeQueue
+
+        return SqliteTranscodeQueue(settings.data_dir / "transcode.db", policy)
+    from encore.adapters.transcode.jetstream_queue import JetStreamTranscodeQueue
+
+    return JetStreamTranscodeQueue(settings.nats_url, policy, stream=settings.transcode_stream)
+
+
+def make_transcode_worker(services: Services) -> "TranscodeWorker":
+    """A worker on the settings' queue and media store, encoding with ffmpeg."""
     from encore.adapters.audio.ffmpeg import FfmpegTranscoder
+    from encore.catalog.transcode_worker import TranscodeWorker
+
+    return TranscodeWorker(
+        queue=services.transcode_queue(),
+        transcoder=FfmpegTranscoder(),
+        media=services.media,
+        uow=services.uow,
+        scratch_dir=services.settings.data_dir / "scratch",
+        heartbeat_s=services.settings.transcode_lease_s / 3,
+        on_change=services.catalog.changed,
+    )
+
+
+def make_importer(services: Services) -> "AudioImporter":
+    """The audio importer, with tag reading, its transcode queue and, unless the settings leave
+    transcoding to `encore worker transcode`, workers of its own (loaded only when importing)."""
     from encore.adapters.audio.tags import MutagenTagReader
     from encore.catalog.importer import AudioImporter
 
+    runs_workers = services.settings.import_runs_workers
     return AudioImporter(
         uow=services.uow,
         tags=MutagenTagReader(),
-        transcoder=FfmpegTranscoder(),
+        queue=services.transcode_queue(),
         media=services.media,
-        scratch_dir=services.settings.data_dir / "scratch",
+        worker=make_transcode_worker(services) if runs_workers else None,
         on_change=services.catalog.changed,
     )
 

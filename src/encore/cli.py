@@ -17,6 +17,7 @@ from rich.table import Table
 from encore.accounts.model import Plan
 from encore.backup.check import CheckReport
 from encore.bootstrap import Services, bootstrap
+from encore.catalog.transcoding import QueueUnavailable
 from encore.config import Settings, load_settings
 from encore.errors import EncoreError
 
@@ -35,6 +36,8 @@ backup_app = typer.Typer(
     invoke_without_command=True,
 )
 app.add_typer(backup_app, name="backup")
+worker_app = typer.Typer(help="Workers fed by a queue.", no_args_is_help=True)
+app.add_typer(worker_app, name="worker")
 
 err = Console(stderr=True)
 out = Console()
@@ -166,9 +169,16 @@ def import_(
         except KeyboardInterrupt:
             err.print(
                 "[yellow]Interrupted.[/yellow] Every file (and every batch of feed rows) finished "
-                "so far is in the catalog; run the same import again to go on from there."
+                "so far is in the catalog, and queued transcodes stay queued; run the same import "
+                "again to go on from there."
             )
             raise typer.Exit(130) from None
+        except QueueUnavailable as error:
+            err.print(
+                f"[red]{error.title}:[/red] {error.detail}. Files written before it failed are "
+                "cataloged; run the same import again once the queue is back."
+            )
+            raise typer.Exit(1) from None
     print_summary(out, summary)
     if not summary.succeeded:
         err.print("[red]Nothing could be imported.[/red]")
@@ -469,6 +479,35 @@ def edge_warm(
     )
     if report.results and len(report.failed) == len(report.results):
         raise typer.Exit(1)
+
+
+@worker_app.command("transcode")
+def worker_transcode(
+    concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, max=256, help="Transcodes at once in this process (default: cores)."),
+    ] = None,
+    data: DataDir = None,
+) -> None:
+    """Take transcode jobs from the queue and make their renditions until interrupted (SIGTERM
+    or Ctrl-C: the jobs running finish first). Runs anywhere that reaches the queue, the media
+    store and the database; start as many as the fleet needs."""
+    import os
+    import signal
+
+    from encore.bootstrap import make_transcode_worker
+    from encore.catalog.transcode_worker import WorkerPool
+
+    with _services(data) as services:
+        worker = _domain(lambda: make_transcode_worker(services))
+        count = concurrency or os.cpu_count() or 1
+        with WorkerPool(worker, concurrency=count) as pool:
+            signal.signal(signal.SIGTERM, lambda *_: pool.stop())
+            out.print(f"Transcoding with {count} workers ({services.settings.transcode_queue})")
+            try:
+                pool.wait()
+            except KeyboardInterrupt:
+                out.print("Stopping after the jobs running now…")
 
 
 @app.command()

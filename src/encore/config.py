@@ -213,6 +213,55 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z0-9_-]+$",
         description="JetStream stream holding the event log",
     )
+    transcode_queue: Literal["sqlite", "nats"] = Field(
+        default="sqlite",
+        description="The transcode work queue: `sqlite` (`DATA/transcode.db`, workers on this "
+        "machine) or `nats` (a JetStream work-queue stream, workers anywhere)",
+    )
+    transcode_stream: str = Field(
+        default="ENCORE_TRANSCODE",
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="JetStream stream of the `nats` transcode queue (its buckets take the name "
+        "plus `_SLOTS` and `_DEAD`)",
+    )
+    transcode_max_in_flight: int = Field(
+        default=64,
+        ge=1,
+        le=100_000,
+        description="Transcode jobs running at once in the whole fleet (JetStream's "
+        "`max_ack_pending`); each worker process also runs at most its `--concurrency`",
+    )
+    transcode_max_per_user: int = Field(
+        default=8,
+        ge=1,
+        le=10_000,
+        description="Transcode jobs of one submitting account running at once, fleet-wide; its "
+        "other jobs wait while other accounts' jobs run (`encore import` submits as `operator`)",
+    )
+    transcode_max_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        description="Attempts at a transcode job before it is dead-lettered with its error",
+    )
+    transcode_lease_s: float = Field(
+        default=60.0,
+        ge=1,
+        le=3600,
+        description="A job whose worker sent no heartbeat for this long (it was killed) is "
+        "given to another worker; workers heartbeat every third of it",
+    )
+    transcode_retry_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="Wait before retrying a failed transcode job, doubled at each further attempt",
+    )
+    import_runs_workers: bool = Field(
+        default=True,
+        description="`encore import` transcodes its own jobs in process (`--jobs` workers); "
+        "false: it queues them and waits for `encore worker transcode` processes",
+    )
     run_consumers: bool = Field(
         default=True,
         description="Run the event log's consumers (history, counts, lake) inside "

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from encore.adapters.sql.migrate import HEAD
 from encore.cli import app
-from tests.e2e.running import running_encore
+from tests.e2e.running import free_port, running_encore
 
 runner = CliRunner()
 
@@ -161,3 +161,21 @@ def test_wrapped_and_consume_commands(tmp_path: Path) -> None:
     code, output = _run("consume", "--consumer", "nonsense", "--data", data)
     assert code == 2
     assert "Unknown consumers: nonsense" in output
+
+
+def test_import_with_the_transcode_queue_unreachable_says_so(tmp_path: Path) -> None:
+    music = tmp_path / "music"
+    music.mkdir()
+    (music / "song.flac").write_bytes(b"fLaC not really")
+    result = runner.invoke(
+        app,
+        ["import", str(music), "--data", str(tmp_path / "data")],
+        env={
+            "COLUMNS": "200",
+            "ENCORE_TRANSCODE_QUEUE": "nats",
+            "ENCORE_NATS_URL": f"nats://127.0.0.1:{free_port()}",
+        },
+    )
+    assert result.exit_code == 1
+    assert "The transcode queue is unavailable: cannot reach NATS" in result.output
+    assert "run the same import again once the queue is back" in result.output

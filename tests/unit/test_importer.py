@@ -4,6 +4,7 @@ idempotent re-runs, updates, failures that spare the rest, and interrupted runs.
 import hashlib
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -15,12 +16,15 @@ from encore.adapters.sql.engine import make_engine
 from encore.adapters.sql.migrate import upgrade
 from encore.adapters.sql.tables import liked_tracks, users
 from encore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from encore.adapters.transcode.sqlite_queue import SqliteTranscodeQueue
 from encore.catalog.audio import AudioTags, CoverArt, RenditionSpec, UnreadableAudio
 from encore.catalog.import_summary import Status
 from encore.catalog.importer import AudioImporter, id_from_hash
 from encore.catalog.model import Album, AlbumType, Artist, Quality, Track
 from encore.catalog.naming import sort_name
 from encore.catalog.service import CatalogService
+from encore.catalog.transcode_worker import TranscodeWorker
+from encore.catalog.transcoding import QueuePolicy
 from encore.ids import new_id
 from tests.builders import make_user
 
@@ -35,14 +39,18 @@ BASE = AudioTags(
 
 
 class FakeTags:
-    """Tags by file name; files whose name starts with 'bad' are unreadable."""
+    """Tags by file name; files whose name starts with 'bad' are unreadable; reading the file
+    named `interrupt_on` is a Ctrl-C."""
 
     def __init__(self) -> None:
         self.by_name: dict[str, AudioTags] = {}
         self.reads = 0
+        self.interrupt_on: str | None = None
 
     def read(self, path: Path) -> AudioTags:
         self.reads += 1
+        if path.name == self.interrupt_on:
+            raise KeyboardInterrupt
         if path.name.startswith("bad"):
             raise UnreadableAudio("not a recognised audio format")
         return self.by_name.get(path.name, replace(BASE, title=path.stem))
@@ -51,15 +59,12 @@ class FakeTags:
 class FakeTranscoder:
     def __init__(self) -> None:
         self.encodes: list[tuple[str, Quality]] = []
-        self.fail_on: Quality | None = None
-        self.fail_after: int | None = None
+        self.corrupt: bytes | None = None  # sources holding exactly this fail every encode
         self.lock = threading.Lock()
 
     def encode(self, source: Path, target: Path, spec: RenditionSpec) -> None:
-        if spec.quality is self.fail_on:
-            raise KeyboardInterrupt
-        if self.fail_after is not None and len(self.encodes) >= self.fail_after:
-            raise KeyboardInterrupt
+        if source.read_bytes() == self.corrupt:
+            raise UnreadableAudio("Invalid data found when processing input")
         with self.lock:
             self.encodes.append((source.name, spec.quality))
         target.write_bytes(f"{spec.quality} of {source.read_bytes()!r}".encode())
@@ -81,19 +86,24 @@ class Rig:
 
 
 @pytest.fixture
-def rig(tmp_path: Path) -> Rig:
+def rig(tmp_path: Path) -> Iterator[Rig]:
     engine = make_engine(f"sqlite:///{tmp_path / 'encore.db'}")
     upgrade(engine)
     uow = SqlUnitOfWorkFactory(engine)
     tags, transcoder = FakeTags(), FakeTranscoder()
-    importer = AudioImporter(
-        uow=uow,
-        tags=tags,
+    media = LocalMediaStore(tmp_path / "media")
+    queue = SqliteTranscodeQueue(tmp_path / "transcode.db", QueuePolicy(backoff_base_s=0.05))
+    worker = TranscodeWorker(
+        queue=queue,
         transcoder=transcoder,
-        media=LocalMediaStore(tmp_path / "media"),
+        media=media,
+        uow=uow,
         scratch_dir=tmp_path / "scratch",
+        heartbeat_s=10.0,
     )
-    return Rig(importer, tags, transcoder, CatalogService(uow=uow), uow)
+    importer = AudioImporter(uow=uow, tags=tags, queue=queue, media=media, worker=worker)
+    yield Rig(importer, tags, transcoder, CatalogService(uow=uow), uow)
+    queue.close()
 
 
 def _library(root: Path, count: int) -> Path:
@@ -201,43 +211,44 @@ def test_nothing_importable_is_a_failed_run(rig: Rig, tmp_path: Path) -> None:
     assert not summary.succeeded
 
 
-def test_interrupted_file_leaves_no_trace_and_the_next_run_completes_it(
-    rig: Rig, tmp_path: Path
-) -> None:
-    importer = rig.importer
-    transcoder = rig.transcoder
-    catalog = rig.catalog
-    uow = rig.uow
-    library = _library(tmp_path / "music", 1)
-    transcoder.fail_on = Quality.HIGH
-    with pytest.raises(KeyboardInterrupt):
-        importer.run([library], jobs=2)
-    with uow(readonly=True) as unit:
-        assert unit.tracks.get_by_content_hash(hashlib.sha256(b"audio 0").hexdigest()) is None
-        assert unit.import_sources.get(str(library / "track00.flac")) is None
-    assert not list((tmp_path / "scratch").iterdir())
-    transcoder.fail_on = None
-    outcome = importer.run([library], jobs=1).outcomes[0]
-    assert outcome.status is Status.IMPORTED
-    assert catalog.get_track(outcome.track_id).track.title == "track00"
-
-
-def test_an_interrupted_run_keeps_the_files_it_finished(rig: Rig, tmp_path: Path) -> None:
+def test_an_interrupted_run_is_completed_by_the_next(rig: Rig, tmp_path: Path) -> None:
     library = _library(tmp_path / "music", 3)
-    rig.tags.by_name["track02.flac"] = replace(BASE, title="Slow", lossless=False, bitrate_kbps=128)
-    # One worker: files are encoded one after another (in whatever order their reads finished).
-    # Seven encodes finish one file (five rungs, or three for lossy track02) and not two.
-    rig.transcoder.fail_after = 7
+    rig.tags.interrupt_on = "track02.flac"
     with pytest.raises(KeyboardInterrupt):
         rig.importer.run([library], jobs=1)
+    rig.tags.interrupt_on = None
+    again = rig.importer.run([library], jobs=2)
+    assert not again.failures
+    paths = [str(path) for path in sorted(library.glob("*.flac"))]
     with rig.uow(readonly=True) as unit:
-        kept = unit.import_sources.get_many([str(p) for p in sorted(library.glob("*.flac"))])
-    assert len(kept) == 1
-    rig.transcoder.fail_after = None
+        track_ids = {source.track_id for source in unit.import_sources.get_many(paths).values()}
+        playable = unit.renditions.track_ids()
+    assert len(track_ids) == 3
+    assert track_ids <= playable
+    # Jobs are done: no source is left waiting in the media store.
+    assert not list((tmp_path / "media" / "sources").rglob("source*"))
+
+
+def test_a_transcode_failing_every_attempt_is_reported_and_spares_the_rest(
+    rig: Rig, tmp_path: Path
+) -> None:
+    library = _library(tmp_path / "music", 3)
+    rig.transcoder.corrupt = b"audio 1"
+    summary = rig.importer.run([library], jobs=2)
+    (failure,) = summary.failures
+    assert Path(failure.path).name == "track01.flac"
+    assert failure.reason == "transcoding failed: Invalid data found when processing input"
+    assert summary.count(Status.IMPORTED) == 2
+    with rig.uow(readonly=True) as unit:
+        bad = unit.tracks.get_by_content_hash(hashlib.sha256(b"audio 1").hexdigest())
+        assert bad is not None
+        assert not unit.renditions.list_for_track(bad.id)  # cataloged, not playable
+    # Once the source is fixed (here: the encoder), the next run transcodes it.
+    rig.transcoder.corrupt = None
     again = rig.importer.run([library], jobs=2)
     assert sorted(o.status for o in again.outcomes) == [
         Status.IMPORTED,
-        Status.IMPORTED,
+        Status.UNCHANGED,
         Status.UNCHANGED,
     ]
 

@@ -9,7 +9,7 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from encore.accounts.schemas import UserRead
-from encore.admin.service import AdminService
+from encore.admin.service import AdminService, TranscodeStatus
 from encore.api.deps import CurrentPrincipal, ServicesDep
 from encore.api.schemas import ResponseBody
 from encore.bootstrap import Services
@@ -52,6 +52,21 @@ class WrappedYearRead(ResponseBody):
     computed_at: datetime
 
 
+class DeadLetterRead(ResponseBody):
+    track_id: str
+    submitter_id: str
+    attempts: int
+    error: str
+    failed_at: datetime
+
+
+class TranscodesRead(ResponseBody):
+    waiting: int = Field(description="Jobs queued, not running")
+    in_flight: int = Field(description="Jobs a worker is running")
+    dead: int = Field(description="Jobs that failed every attempt")
+    dead_letters: list[DeadLetterRead] = Field(description="The latest dead letters, newest first")
+
+
 class StatusRead(ResponseBody):
     users: int
     playable_tracks: int = Field(description="Tracks with audio")
@@ -60,6 +75,9 @@ class StatusRead(ResponseBody):
     imports: ImportRead
     batch_runs: list[BatchRunRead] = Field(description="The recommenders' latest runs")
     wrapped: list[WrappedYearRead] = Field(description="The years Wrapped was computed for")
+    transcodes: TranscodesRead | None = Field(
+        description="The transcode queue; null while it cannot be reached"
+    )
 
 
 def admin_service(services: Services) -> AdminService:
@@ -69,6 +87,7 @@ def admin_service(services: Services) -> AdminService:
         consumer_lag=services.pipeline.lag,
         failing_checks=services.failing_checks,
         operations=services.operations,
+        transcodes=services.transcode_queue,
     )
 
 
@@ -98,4 +117,23 @@ async def status(principal: CurrentPrincipal, services: ServicesDep) -> StatusRe
             BatchRunRead(**{**asdict(run), "kinds": list(run.kinds)}) for run in found.batch_runs
         ],
         wrapped=[WrappedYearRead(**asdict(year)) for year in found.wrapped_years],
+        transcodes=_transcodes(found.transcodes),
+    )
+
+
+def _transcodes(found: TranscodeStatus | None) -> TranscodesRead | None:
+    if found is None:
+        return None
+    return TranscodesRead(
+        **asdict(found.depth),
+        dead_letters=[
+            DeadLetterRead(
+                track_id=letter.job.track_id,
+                submitter_id=letter.job.submitter_id,
+                attempts=letter.attempts,
+                error=letter.error,
+                failed_at=letter.failed_at,
+            )
+            for letter in found.dead_letters
+        ],
     )

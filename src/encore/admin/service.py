@@ -7,6 +7,7 @@ from typing import Protocol
 
 from encore.accounts.model import Account
 from encore.accounts.service import AccountService
+from encore.catalog.transcoding import DeadLetter, QueueDepth, QueueUnavailable
 from encore.errors import PermissionDenied
 from encore.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -68,6 +69,17 @@ class OperationsReport(Protocol):
         ...
 
 
+class TranscodeBacklog(Protocol):
+    def depth(self) -> QueueDepth: ...
+    def dead_letters(self) -> Sequence[DeadLetter]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TranscodeStatus:
+    depth: QueueDepth
+    dead_letters: Sequence[DeadLetter]  # the latest, newest first
+
+
 @dataclass(frozen=True, slots=True)
 class Status:
     users: int
@@ -77,9 +89,11 @@ class Status:
     imports: ImportStatus
     batch_runs: Sequence[BatchRun]
     wrapped_years: Sequence[WrappedYear]
+    transcodes: TranscodeStatus | None  # None while the queue cannot be reached
 
 
 RECENT_RUNS = 5
+RECENT_DEAD_LETTERS = 20
 
 
 class AdminService:
@@ -91,12 +105,14 @@ class AdminService:
         consumer_lag: Callable[[], Mapping[str, int]],
         failing_checks: Callable[[], Sequence[str]],
         operations: OperationsReport,
+        transcodes: Callable[[], TranscodeBacklog],
     ) -> None:
         self._accounts = accounts
         self._uow = uow
         self._consumer_lag = consumer_lag
         self._failing_checks = failing_checks
         self._operations = operations
+        self._transcodes = transcodes
 
     def require_operator(self, user_id: str) -> None:
         if not self._accounts.get_account(user_id).user.is_admin:
@@ -121,4 +137,13 @@ class AdminService:
             imports=self._operations.imports(),
             batch_runs=self._operations.batch_runs(limit=RECENT_RUNS),
             wrapped_years=self._operations.wrapped_years(),
+            transcodes=self._transcode_status(),
         )
+
+    def _transcode_status(self) -> TranscodeStatus | None:
+        try:
+            queue = self._transcodes()
+            letters = queue.dead_letters()
+            return TranscodeStatus(queue.depth(), letters[::-1][:RECENT_DEAD_LETTERS])
+        except QueueUnavailable:
+            return None

@@ -1,11 +1,14 @@
 """Importing audio files: tags into the catalog, sound into the bitrate ladder.
 
 The work is a pipeline on one pool of `jobs` threads. A file is first hashed and its tags read;
-each rung of its ladder (and its preview) is then a task of its own, so that the pool stays full
-of encodes from several files rather than waiting on the slowest rung of one. Renditions are
-encoded into the run's scratch directory and stored in the media store under keys derived from
-the track id; once all of a file's renditions are stored, the file goes to the `CatalogWriter`,
-which writes files to the catalog in batches, one transaction each.
+its source is then copied into the media store, and the file goes to the `CatalogWriter`, which
+writes files to the catalog in batches, one transaction each, as tracks without renditions. Once
+a batch is committed, a transcode job per new recording goes to the `TranscodeQueue`; workers
+(`jobs` of them in this process unless the importer is given none, or `encore worker transcode`
+processes anywhere) make the ladder and record the renditions, which makes the track playable.
+The run waits for its jobs and reports a file imported once its renditions exist, or failed with
+the error of its dead-lettered job. At most `jobs * FILES_IN_FLIGHT_PER_JOB` files are between
+being read and being done, which also bounds the sources waiting in the media store.
 
 What the run needs to know of the catalog (files imported before, recordings it has, tracks known
 only from feeds) is read once at the start, so the pipeline's hot loop reads nothing.
@@ -15,43 +18,40 @@ without audio (searchable, not yet streamable), which makes a large library brow
 any later run encodes the tracks that still have no renditions.
 
 A crash or Ctrl-C at any point leaves the catalog as it was before the batch being written; on
-Ctrl-C the files finished so far are written before the run stops. The next run finds the other
-files not done and does them again, overwriting any media stored under the same keys.
+Ctrl-C the files read so far are written before the run stops, and their jobs stay queued for
+any worker. The next run finds the files not done and does them again, overwriting any media
+stored under the same keys.
 """
 
-import shutil
-import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from encore.catalog.audio import (
-    PREVIEW,
-    PREVIEW_MS,
-    AudioTags,
-    RenditionSpec,
-    UnreadableAudio,
-    audio_key,
-    plan_ladder,
-)
+from encore.catalog.audio import AudioTags, UnreadableAudio, plan_ladder
 from encore.catalog.feed_matching import UnheardTracks
 from encore.catalog.import_files import FoundFile, file_sha256, find_audio_files
 from encore.catalog.import_summary import Outcome, Progress, Status, Summary
 from encore.catalog.import_writer import CatalogWriter, EncodedFile, FileFacts, KnownRecording
-from encore.catalog.model import ImportSource, Quality, Rendition
+from encore.catalog.model import ImportSource, Quality
 from encore.catalog.naming import UNKNOWN_ARTIST
-from encore.catalog.ports import CatalogUnitOfWork, TagReader, Transcoder
+from encore.catalog.ports import CatalogUnitOfWork, TagReader, TranscodeQueue
 from encore.catalog.service import CatalogChange
+from encore.catalog.transcode_worker import TranscodeWorker, WorkerPool
+from encore.catalog.transcoding import QueueUnavailable, Rung, TranscodeJob, source_key
 from encore.ids import id_from_digest
 from encore.media import MediaStore
 from encore.unit_of_work import UnitOfWorkFactory
 
-CONTENT_TYPES = {"ogg": "audio/ogg", "flac": "audio/flac"}
-# Files read ahead per worker: enough that the pool always has encodes from several files.
+# Files between read and transcoded, per worker: enough that the workers always have jobs.
 FILES_IN_FLIGHT_PER_JOB = 3
+# The submitter of jobs from the command line, for the per-user cap: imports are an operator's.
+OPERATOR = "operator"
+_POLL_S = 0.1  # how often the run looks for its jobs' renditions and dead letters
 
 
 @dataclass
@@ -64,9 +64,7 @@ class _InFlight:
     tags: AudioTags | None = None
     track_id: str = ""
     existing: bool = False  # the track is in the catalog already (re-import, or a feed's)
-    scratch: list[Path] = field(default_factory=list)
-    waiting: int = 0
-    renditions: list[Rendition] = field(default_factory=list)
+    job: TranscodeJob | None = None
     failure: str | None = None
 
 
@@ -86,18 +84,20 @@ class AudioImporter:
         *,
         uow: UnitOfWorkFactory[CatalogUnitOfWork],
         tags: TagReader,
-        transcoder: Transcoder,
+        queue: TranscodeQueue,
         media: MediaStore,
-        scratch_dir: Path,
+        worker: TranscodeWorker | None = None,
+        submitter_id: str = OPERATOR,
         on_change: Callable[[CatalogChange], None] = lambda change: None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         batch_files: int = 200,
     ) -> None:
         self._uow = uow
         self._tags = tags
-        self._transcoder = transcoder
+        self._queue = queue
         self._media = media
-        self._scratch_dir = scratch_dir
+        self._worker = worker
+        self._submitter_id = submitter_id
         self._on_change = on_change
         self._clock = clock
         self._batch_files = batch_files
@@ -143,22 +143,17 @@ class AudioImporter:
                 on_change=self._on_change,
                 max_files=self._batch_files,
             )
-            self._scratch_dir.mkdir(parents=True, exist_ok=True)
-            scratch = Path(tempfile.mkdtemp(dir=self._scratch_dir, prefix="run-"))
-            try:
-                run = _Run(
-                    self,
-                    known,
-                    scratch,
-                    summary,
-                    progress,
-                    writer,
-                    jobs=max(1, jobs),
-                    transcode=transcode,
-                )
+            run = _Run(
+                self, known, summary, progress, writer, jobs=max(1, jobs), transcode=transcode
+            )
+            # This run's own workers, stopped (after their current jobs) when it ends.
+            workers = (
+                WorkerPool(self._worker, concurrency=max(1, jobs))
+                if self._worker is not None and transcode
+                else nullcontext()
+            )
+            with workers:
                 run.go(todo)
-            finally:
-                shutil.rmtree(scratch, ignore_errors=True)
         # Files finish in any order; the summary reads best in the order of the walk.
         summary.outcomes.sort(key=lambda outcome: outcome.path)
         return summary
@@ -180,49 +175,48 @@ class AudioImporter:
         item.facts = FileFacts(path, stat.st_size, stat.st_mtime_ns, file_sha256(path))
         item.tags = self._tags.read(path)
 
-    def encode(
-        self, item: _InFlight, target: Path, spec: RenditionSpec, upscaled: bool
-    ) -> Rendition:
-        self._transcoder.encode(item.found.path, target, spec)
-        return self._store(item.track_id, spec, target, upscaled=upscaled)
-
-    def preview(self, item: _InFlight, target: Path, duration_ms: int) -> Rendition:
-        source = item.found.path
-        start_ms = self._transcoder.representative_start_ms(
-            source, duration_ms=duration_ms, length_ms=PREVIEW_MS
+    def stage(self, item: _InFlight) -> TranscodeJob:
+        """Put the file's source where workers find it; the job that will transcode it."""
+        tags = item.tags
+        assert tags is not None
+        path = item.found.path
+        key = source_key(item.track_id, path.suffix.lstrip("."))
+        self._media.put_file(key, path, content_type="application/octet-stream")
+        rungs = [Rung(spec.quality, upscaled) for spec, upscaled in plan_ladder(tags)]
+        return TranscodeJob(
+            track_id=item.track_id,
+            source_key=key,
+            rungs=(*rungs, Rung(Quality.PREVIEW)),
+            submitter_id=self._submitter_id,
+            duration_ms=tags.duration_ms,
         )
-        self._transcoder.preview(source, target, start_ms=start_ms, length_ms=PREVIEW_MS)
-        return self._store(item.track_id, PREVIEW, target, upscaled=False)
 
-    def _store(
-        self, track_id: str, spec: RenditionSpec, file: Path, *, upscaled: bool
-    ) -> Rendition:
-        key = audio_key(track_id, spec.file_name)
-        stored = self._media.put_file(key, file, content_type=CONTENT_TYPES[spec.extension])
-        checksum = file_sha256(file)
-        file.unlink(missing_ok=True)
-        return Rendition(
-            track_id=track_id,
-            quality=spec.quality,
-            format=spec.extension,
-            codec=spec.codec,
-            bitrate_kbps=spec.bitrate_kbps,
-            size_bytes=stored.size,
-            path=key,
-            checksum=checksum,
-            upscaled=upscaled,
-        )
+    def submit(self, jobs: Sequence[TranscodeJob]) -> None:
+        self._queue.submit(jobs)
+
+    def settled(self, track_ids: Sequence[str]) -> tuple[set[str], dict[str, str]]:
+        """Of these tracks' jobs: those done (the track has renditions), and those dead-lettered
+        with their errors."""
+        with self._uow(readonly=True) as uow:
+            done = set(uow.renditions.list_for_tracks(track_ids))
+        dead = {}
+        for letter in self._queue.dead_letters(track_ids):
+            if letter.job.track_id not in done:
+                dead[letter.job.track_id] = letter.error
+                # Kept for no one: the next import of the file stages it again.
+                self._media.delete(letter.job.source_key)
+        return done, dead
 
 
 class _Run:
-    """One run of the pipeline: the main thread hands out tasks, collects their results and
-    feeds the writer; the pool's threads only read, encode and store."""
+    """One run of the pipeline: the main thread hands out tasks, collects their results, feeds
+    the writer, submits jobs and watches for them to settle; the pool's threads only read and
+    stage sources."""
 
     def __init__(
         self,
         importer: AudioImporter,
         known: _Known,
-        scratch: Path,
         summary: Summary,
         progress: Progress | None,
         writer: CatalogWriter,
@@ -232,47 +226,62 @@ class _Run:
     ) -> None:
         self._importer = importer
         self._known = known
-        self._scratch = scratch
         self._summary = summary
         self._progress = progress
         self._writer = writer
         self._jobs = jobs
-        # Each task's file, and whether the task is the file's read (True) or one of its encodes.
+        # Each task's file, and whether the task is the file's read (True) or its staging.
         self._tasks: dict[Future[Any], tuple[_InFlight, bool]] = {}
         self._in_flight = 0
         self._transcode = transcode
-        # Copies of a recording whose first file is still being encoded, by content hash: they
+        # Copies of a recording whose first file is still being staged, by content hash: they
         # are written after it, since they refer to its track.
         self._copies: dict[str, list[FileFacts]] = {}
+        self._staged: dict[
+            str, TranscodeJob
+        ] = {}  # by track: written to the writer, not yet queued
+        self._awaiting: dict[str, list[Outcome]] = {}  # by track: queued, reported once settled
+        self._polled = 0.0
 
     def go(self, todo: list[_InFlight]) -> None:
         waiting: Iterator[_InFlight] = iter(todo)
+        exhausted = False
         limit = self._jobs * FILES_IN_FLIGHT_PER_JOB
         pool = ThreadPoolExecutor(max_workers=self._jobs, thread_name_prefix="import")
         try:
             while True:
-                while self._in_flight < limit and (item := next(waiting, None)) is not None:
+                while not exhausted and self._in_flight < limit:
+                    if (item := next(waiting, None)) is None:
+                        exhausted = True
+                        break
                     self._in_flight += 1
                     self._tasks[pool.submit(self._importer.read, item)] = (item, True)
-                if not self._tasks:
-                    break
-                done, _ = wait(self._tasks, timeout=0.25, return_when=FIRST_COMPLETED)
-                for future in done:
-                    self._finished(future, pool)
-                if self._writer.due:
+                if self._tasks:
+                    done, _ = wait(self._tasks, timeout=_POLL_S, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        self._finished(future, pool)
+                if self._writer.due or not self._tasks:
                     self._flush()
-        except BaseException:
+                self._collect(force=not self._tasks)
+                if exhausted and not self._tasks and not self._awaiting:
+                    break
+                if not self._tasks:
+                    time.sleep(_POLL_S)
+        except BaseException as error:
             self._summary.interrupted = True
             pool.shutdown(wait=True, cancel_futures=True)
-            # Files whose every rendition is stored are kept; the rest are done again next run.
-            for future in list(self._tasks):
-                if not future.cancelled() and future.exception() is None:
-                    self._finished(future, None)
-            self._flush()
+            if not isinstance(error, QueueUnavailable):
+                # Files read and staged are written and their jobs queued, for any worker.
+                for future in list(self._tasks):
+                    if not future.cancelled() and future.exception() is None:
+                        self._finished(future, None)
+                self._flush()
+            for outcomes in self._awaiting.values():
+                for outcome in outcomes:
+                    self._report(outcome)
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-        self._flush()
 
     def _finished(self, future: Future[Any], pool: ThreadPoolExecutor | None) -> None:
         item, is_read = self._tasks.pop(future)
@@ -283,18 +292,16 @@ class _Run:
             if error is not None:
                 self._fail(item, _reason(error))
             elif pool is not None:
-                self._start_encodes(item, pool)
+                self._start_staging(item, pool)
             return
         if error is not None:
-            item.failure = item.failure or _reason(error)
-        elif (rendition := future.result()) is not None:
-            item.renditions.append(rendition)
-        item.waiting -= 1
-        if item.waiting == 0:
-            self._encoded(item)
+            item.failure = _reason(error)
+        else:
+            item.job = future.result()
+        self._staged_or_failed(item)
 
-    def _start_encodes(self, item: _InFlight, pool: ThreadPoolExecutor) -> None:
-        """Tags read and content hashed: skip a known recording, or start its encodes."""
+    def _start_staging(self, item: _InFlight, pool: ThreadPoolExecutor) -> None:
+        """Tags read and content hashed: skip a known recording, or stage it for transcoding."""
         facts, tags = item.facts, item.tags
         assert facts is not None
         assert tags is not None
@@ -324,25 +331,12 @@ class _Run:
         self._known.hashes[facts.content_hash] = item.track_id
         self._copies[facts.content_hash] = []
         if not self._transcode:
-            self._encoded(item)
+            self._staged_or_failed(item)
             return
-        plan = plan_ladder(tags)
-        item.waiting = len(plan) + 1
-        for spec, upscaled in plan:
-            target = self._target(item, spec)
-            task = pool.submit(self._importer.encode, item, target, spec, upscaled)
-            self._tasks[task] = (item, False)
-        target = self._target(item, PREVIEW)
-        task = pool.submit(self._importer.preview, item, target, tags.duration_ms)
-        self._tasks[task] = (item, False)
+        self._tasks[pool.submit(self._importer.stage, item)] = (item, False)
 
-    def _target(self, item: _InFlight, spec: RenditionSpec) -> Path:
-        target = self._scratch / f"{item.track_id}-{spec.file_name}"
-        item.scratch.append(target)
-        return target
-
-    def _encoded(self, item: _InFlight) -> None:
-        """Every encode of the file has ended: hand it to the writer, or report why not."""
+    def _staged_or_failed(self, item: _InFlight) -> None:
+        """Hand the file to the writer (its job waits for the write), or report why not."""
         facts, tags = item.facts, item.tags
         assert facts is not None
         assert tags is not None
@@ -357,15 +351,18 @@ class _Run:
                     Outcome(str(copy.path), Status.FAILED, copy.size_bytes, reason=item.failure)
                 )
             return
-        self._in_flight -= 1
-        if item.renditions:
-            self._known.encoded.add(item.track_id)
+        if item.job is None:
+            self._in_flight -= 1
+        else:
+            self._staged[item.track_id] = item.job
         self._writer.add(
             EncodedFile(
                 facts,
                 item.track_id,
                 tags,
-                tuple(sorted(item.renditions, key=_ladder_order)),
+                # Renditions of the audio the file held before are not this audio's: the track
+                # is playable again once its job has made the new ones.
+                (),
                 # A file cataloged earlier and only now encoded is imported, not updated.
                 updating=item.previous is not None
                 and item.previous.content_hash != facts.content_hash,
@@ -377,14 +374,45 @@ class _Run:
 
     def _fail(self, item: _InFlight, reason: str) -> None:
         self._in_flight -= 1
-        for file in item.scratch:
-            file.unlink(missing_ok=True)
         found = item.found
         self._report(Outcome(str(found.path), Status.FAILED, found.size_bytes, reason=reason))
 
     def _flush(self) -> None:
+        """Write what is pending, and queue the jobs of the tracks now in the catalog."""
+        queued: list[TranscodeJob] = []
         for outcome in self._writer.flush():
-            self._report(outcome)
+            track_id = outcome.track_id
+            if track_id is not None and track_id in self._awaiting:
+                self._awaiting[track_id].append(outcome)  # a copy of a recording in the queue
+            elif track_id is not None and (job := self._staged.pop(track_id, None)) is not None:
+                if outcome.status is Status.FAILED:
+                    self._in_flight -= 1
+                    self._report(outcome)
+                else:
+                    queued.append(job)
+                    self._awaiting[track_id] = [outcome]
+            else:
+                self._report(outcome)
+        if queued:
+            self._importer.submit(queued)
+
+    def _collect(self, *, force: bool) -> None:
+        """Report the files whose jobs are done or dead-lettered."""
+        now = time.monotonic()
+        if not self._awaiting or (not force and now - self._polled < _POLL_S):
+            return
+        self._polled = now
+        done, dead = self._importer.settled(list(self._awaiting))
+        for track_id in done:
+            self._in_flight -= 1
+            self._known.encoded.add(track_id)
+            for outcome in self._awaiting.pop(track_id):
+                self._report(outcome)
+        for track_id, error in dead.items():
+            self._in_flight -= 1
+            reason = f"transcoding failed: {error}"
+            for outcome in self._awaiting.pop(track_id):
+                self._report(replace(outcome, status=Status.FAILED, track_id=None, reason=reason))
 
     def _report(self, outcome: Outcome) -> None:
         self._summary.outcomes.append(outcome)
@@ -404,10 +432,3 @@ def _reason(error: BaseException) -> str:
     if isinstance(error, OSError):
         return error.strerror or str(error)
     return str(error)
-
-
-_LADDER_POSITION = {quality: n for n, quality in enumerate(Quality)}
-
-
-def _ladder_order(rendition: Rendition) -> int:
-    return _LADDER_POSITION[rendition.quality]

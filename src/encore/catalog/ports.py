@@ -18,6 +18,7 @@ from encore.catalog.model import (
     Track,
     UnheardTrack,
 )
+from encore.catalog.transcoding import DeadLetter, QueueDepth, TakenJob, TranscodeJob
 from encore.unit_of_work import UnitOfWork
 
 
@@ -165,3 +166,36 @@ class Transcoder(Protocol):
     def representative_start_ms(self, source: Path, *, duration_ms: int, length_ms: int) -> int:
         """Where the most representative `length_ms` of the recording begins."""
         ...
+
+
+class TranscodeQueue(Protocol):
+    """Durable transcode jobs for workers anywhere that can reach the queue and the media store.
+
+    A worker `take`s a job and holds it until it `ack`s (done) or `fail`s it (tried again after a
+    growing delay, or dead-lettered with the error after the last attempt). A job held by a worker
+    that stops (killed, or silent past the queue's lease without a `heartbeat`) is delivered again.
+    No more than the queue's per-user cap of one submitter's jobs are held at once: that user's
+    other jobs wait while other users' jobs are given out.
+    """
+
+    def submit(self, jobs: Sequence[TranscodeJob]) -> None:
+        """Queue `jobs`, durably once this returns; raises `QueueUnavailable`. A job submitted
+        again (the same track) replaces a waiting one and leaves the dead letters."""
+        ...
+
+    def take(self, *, wait_s: float) -> TakenJob | None:
+        """The next job this worker may run, waiting up to `wait_s` for one; None if none."""
+        ...
+
+    def heartbeat(self, taken: TakenJob) -> None:
+        """Still working on it: keep the job from being delivered again."""
+        ...
+
+    def ack(self, taken: TakenJob) -> None: ...
+    def fail(self, taken: TakenJob, error: str) -> None: ...
+    def dead_letters(self, job_ids: Collection[str] | None = None) -> Sequence[DeadLetter]:
+        """The dead-lettered jobs (of `job_ids` only, if given), oldest failure first."""
+        ...
+
+    def depth(self) -> QueueDepth: ...
+    def close(self) -> None: ...
