@@ -38,6 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 RENDER = REPO / "deploy" / "nginx" / "render"
 NGINX_MODULES_DIR = Path("/usr/lib/nginx/modules")
 DEFAULT_POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 # The wheel installs typesense-server without its executable bit: the loader runs it anyway.
 LOADER = Path("/lib64/ld-linux-x86-64.so.2")
 REGIONS = ("us", "eu", "asia")
@@ -69,12 +70,13 @@ class FleetSpec:
     # on the server at postgres_admin_url: for faults, which restart it.
     private_postgres: bool = False
     nginx_workers: int = 1
-    # Settings every process gets on top of the fleet's own, e.g. while the branches below land:
-    #   cache_backend = "redis", redis_url = "redis://127.0.0.1:6379/N"   (branch limits)
-    #   database_replica_url = "postgresql+psycopg://...:5433/..."         (branch ha)
+    # The Redis every node shares its caches and rate-limit buckets in; the fleet's keys take a
+    # prefix of their own, so fleets (and tests) can share one server. None: in-process caches.
+    redis_url: str | None = DEFAULT_REDIS_URL
+    # Settings every process gets on top of the fleet's own.
     extra_settings: Mapping[str, Any] = field(default_factory=dict)
-    # TODO(issue 10, branch transcode): transcode workers (`encore worker transcode`) as
-    # processes of their own; `Fleet._start_transcode_workers` is where they start.
+    # `encore worker transcode` processes on the fleet's JetStream work queue; 0 leaves the queue
+    # on SQLite, with `encore import` transcoding in its own process.
     transcode_workers: int = 0
 
 
@@ -116,6 +118,7 @@ class Fleet:
         # Every node signs and checks with the same secrets, as a real fleet's must.
         self.secret_key = secrets.token_urlsafe(32)
         self.signing_key = secrets.token_urlsafe(32)
+        self.redis_key_prefix = f"encore-fleet-{secrets.token_hex(4)}:"
         self.database_url = ""
         self._database_name = ""
         self._admin_url = self.spec.postgres_admin_url
@@ -262,8 +265,14 @@ class Fleet:
                 "s3_region": s3.region,
                 "s3_bucket": s3.bucket,
             }
-        # TODO(issue 10, branch limits): cache_backend = "redis" and redis_url (a database of
-        # its own on the machine's Redis) belong here once the Redis Cache adapter lands.
+        if self.spec.redis_url is not None:
+            values |= {
+                "cache_backend": "redis",
+                "redis_url": self.spec.redis_url,
+                "redis_key_prefix": self.redis_key_prefix,
+            }
+        if self.spec.transcode_workers:
+            values |= {"transcode_queue": "nats", "import_runs_workers": False}
         # TODO(issue 10, branch ha): database_replica_url (a streaming replica started by the
         # fleet) and the Typesense cluster's nodes belong here once those settings land.
         values |= dict(self.spec.extra_settings)
@@ -365,9 +374,10 @@ class Fleet:
         self._launch("consumers", [sys.executable, "-m", "encore", "consume"])
 
     def _start_transcode_workers(self) -> None:
-        if self.spec.transcode_workers:
-            # TODO(issue 10, branch transcode): start `encore worker transcode` this many times.
-            raise FleetUnavailable("transcode workers need `encore worker transcode` (pending)")
+        for index in range(self.spec.transcode_workers):
+            self._launch(
+                f"transcode-{index}", [sys.executable, "-m", "encore", "worker", "transcode"]
+            )
 
     def _start_nginx(self) -> None:
         program = shutil.which("nginx", path="/usr/sbin:/usr/bin:/sbin:/bin")
