@@ -21,7 +21,9 @@ from pydantic_settings import (
 from encore.streaming.signing import MIN_KEY_LENGTH
 
 DEFAULT_DATA_DIR = Path("./var")
-_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?/?")
+_ORIGIN = re.compile(
+    r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?/?"
+)
 
 
 class Settings(BaseSettings):
@@ -192,7 +194,7 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list,
         description="Origins (`https://player.example`) whose pages may call the API from a "
-        "browser (CORS), as JSON: `[\"https://player.example\"]`. Empty: none, which the web "
+        'browser (CORS), as JSON: `["https://player.example"]`. Empty: none, which the web '
         "player served by Encore itself does not need. Never a wildcard; no cookies or "
         "credentials are ever allowed",
     )

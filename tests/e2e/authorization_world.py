@@ -90,7 +90,9 @@ def build_world(data: Path) -> World:
         )
         world.ids[role] = account.id
     accounts.invite_member(owner_id=world.ids["family_owner"], email="family-member@example.com")
-    accounts.accept_invitation(member_id=world.ids["family_member"], owner_id=world.ids["family_owner"])
+    accounts.accept_invitation(
+        member_id=world.ids["family_member"], owner_id=world.ids["family_owner"]
+    )
     for role in SIGNED_IN:
         pair = accounts.sign_in(email=f"{role.replace('_', '-')}@example.com", password=PASSWORD)
         world.tokens[role] = {"access": pair.access_token, "refresh": pair.refresh_token}

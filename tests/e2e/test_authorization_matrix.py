@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 from fastapi.routing import iter_route_contexts
 
+from encore.subsonic.routes import BINARY
+from encore.subsonic.routes import METHODS as SUBSONIC_CALLS
 from tests.e2e.authorization_world import ROLES, SIGNED_IN, World, build_world
 
 Body = Callable[[str, World], Any]
@@ -95,7 +97,12 @@ ROWS = [
     Row("GET", "/sw.js", PUBLIC),
     Row("GET", "/static", PUBLIC, path="/static/app.css"),
     Row("GET", "/api/v1/markets", PUBLIC),
-    Row("GET", "/api/v1/albums/{album_id}/cover", expect(anon=404, signed=404), path="/api/v1/albums/{album}/cover"),
+    Row(
+        "GET",
+        "/api/v1/albums/{album_id}/cover",
+        expect(anon=404, signed=404),
+        path="/api/v1/albums/{album}/cover",
+    ),
     # Accounts: sign-up and sign-in are open; the rest is the caller's own.
     Row(
         "POST",
@@ -368,3 +375,98 @@ def _ask(world: World, row: Row, role: str) -> tuple[int, str, str]:
 # --- the Subsonic API: HTTP 200, with the protocol's own error codes -----------------------------
 
 SUBSONIC_AUTH_ERRORS = {10, 40, 41, 42, 43, 44}
+OK = 0  # a Subsonic answer with status="ok"
+SUBSONIC_METHODS = sorted({*SUBSONIC_CALLS, *BINARY})
+
+
+@pytest.fixture(scope="module")
+def subsonic(template: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """A copy whose listeners hold Subsonic API keys (kept apart: the table above expects
+    none)."""
+    made = template.copy(tmp_path_factory.mktemp("matrix") / "subsonic", start=False)
+    for role in SIGNED_IN:
+        issued = made.client.post("/api/v1/me/subsonic-credentials", headers=made.headers(role))
+        assert issued.status_code == 201, issued.text
+        made.tokens[role]["api_key"] = issued.json()["api_key"]
+        made.ids[f"{role}_name"] = issued.json()["username"]
+    yield made
+    made.close()
+
+
+def _subsonic(world: World, role: str, method: str, **params: str) -> int:
+    """The Subsonic error code of the answer, or OK."""
+    query = {"v": "1.16.1", "c": "matrix", "f": "json", **params}
+    if role != "anonymous":
+        query["apiKey"] = world.tokens[role]["api_key"]
+    response = world.client.get(f"/rest/{method}", params=query, headers=world.headers(role))
+    assert response.status_code == 200, response.text
+    if not response.headers["content-type"].startswith("application/json"):
+        return OK  # audio or art bytes
+    body = response.json()["subsonic-response"]
+    return OK if body["status"] == "ok" else int(body["error"]["code"])
+
+
+@pytest.mark.parametrize("method", SUBSONIC_METHODS)
+def test_every_subsonic_method_needs_credentials(method: str, subsonic: World) -> None:
+    # A bearer token is not a Subsonic credential: anonymous here sends none, and the
+    # signed-in roles' bearer tokens are sent with a bad key.
+    assert _subsonic(subsonic, "anonymous", method) in SUBSONIC_AUTH_ERRORS
+    query = {"v": "1.16.1", "c": "matrix", "f": "json", "apiKey": "not-a-key"}
+    refused = subsonic.client.get(
+        f"/rest/{method}", params=query, headers=subsonic.headers("admin")
+    )
+    assert refused.json()["subsonic-response"]["error"]["code"] == 44
+
+
+SUBSONIC_ROWS = [
+    # method, parameters, expected code by role (OK or the protocol's error)
+    ("getPlaylist", {"id": "{private}"}, expect(anon=10, signed=70, owner=OK)),
+    ("getPlaylist", {"id": "{shared}"}, expect(anon=10, signed=70, owner=OK, collaborator=OK)),
+    ("getPlaylist", {"id": "{public}"}, expect(anon=10, signed=OK)),
+    (
+        "updatePlaylist",
+        {"playlistId": "{public}", "comment": "x"},
+        expect(anon=10, signed=50, owner=OK),
+    ),
+    (
+        "updatePlaylist",
+        {"playlistId": "{private}", "comment": "x"},
+        expect(anon=10, signed=70, owner=OK),
+    ),
+    (
+        "updatePlaylist",
+        {"playlistId": "{shared}", "songIdToAdd": "{track}"},
+        expect(anon=10, signed=70, owner=OK, collaborator=OK),
+    ),
+    ("getPlaylists", {"username": "{owner_name}"}, expect(anon=10, signed=50, owner=OK)),
+    ("getUser", {"username": "{owner_name}"}, expect(anon=10, signed=50, owner=OK)),
+    ("getSong", {"id": "{track}"}, expect(anon=10, signed=OK)),
+]
+
+
+@pytest.mark.parametrize(("method", "params", "expected"), SUBSONIC_ROWS)
+def test_subsonic_callers_reach_what_the_api_lets_them(
+    method: str, params: dict[str, str], expected: dict[str, int], subsonic: World
+) -> None:
+    filled = {name: value.format(**subsonic.ids) for name, value in params.items()}
+    got = {role: _subsonic(subsonic, role, method, **filled) for role in ROLES}
+    assert got == expected
+
+
+def test_audio_needs_a_signature_not_a_role(world: World) -> None:
+    """`/audio/...` answers whoever holds a valid signed URL, and nobody else, whatever their
+    bearer token."""
+    granted = world.client.get(
+        f"/api/v1/tracks/{world.ids['track']}/stream", headers=world.headers("free")
+    )
+    assert granted.status_code == 200, granted.text
+    url = granted.json()["stream_url"]
+    path, _, query = url.partition("://")[2].partition("/")[2].partition("?")
+    for role in ROLES:
+        signed = world.client.get(f"/{path}?{query}", headers=world.headers(role))
+        # The seeded renditions have no bytes in the store: past the signature check, a 404.
+        assert signed.status_code == 404, (role, signed.text)
+        unsigned = world.client.get(f"/{path}", headers=world.headers(role))
+        assert unsigned.status_code == 403, (role, unsigned.text)
+        forged = world.client.get(f"/{path}?{query[:-1]}0", headers=world.headers(role))
+        assert forged.status_code in (403,), (role, forged.text)

@@ -30,7 +30,12 @@ ALLOWED_HEADERS = frozenset(
 )
 EXPOSED_HEADERS = "ETag, Location, Retry-After, Content-Range, Idempotent-Replayed"
 PREFLIGHT_MAX_AGE_S = 600
-_PERSONAL_TYPES = (b"application/json", b"application/problem+json", b"text/xml", b"application/xml")
+_PERSONAL_TYPES = (
+    b"application/json",
+    b"application/problem+json",
+    b"text/xml",
+    b"application/xml",
+)
 
 
 def content_security_policy(media_origins: Iterable[str]) -> str:
