@@ -63,7 +63,7 @@ class Scrubber:
             message = str(record.msg)
         if record.exc_info and record.exc_info[1] is not None:
             message = f"{message} [{summary(record.exc_info[1])}]"
-        record.msg, record.args = self.text(message), None
+        record.msg, record.args = self.text(message), ()
         record.exc_info, record.exc_text, record.stack_info = None, None, None
 
 

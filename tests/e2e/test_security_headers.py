@@ -3,6 +3,7 @@ errors), HSTS over https only, no-store on personal JSON, and CORS for configure
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -23,7 +24,9 @@ def cors_client(make_services: Callable[..., Services]) -> Iterator[TestClient]:
         yield c
 
 
-def _every_kind_of_answer(client: TestClient, services: Services, listener: Listener) -> dict:
+def _every_kind_of_answer(
+    client: TestClient, services: Services, listener: Listener
+) -> dict[str, Any]:
     track = add_tracks(services, 1)[0]
     auth = listener.auth
     client.get(f"/api/v1/tracks/{track}", headers=auth)  # rendered and cached: the fast path next
