@@ -14,9 +14,9 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from encore import log_hygiene
 from encore.accounts.model import Plan
 from encore.backup.check import CheckReport
-from encore import log_hygiene
 from encore.bootstrap import Services, bootstrap, secrets_of
 from encore.config import Settings, load_settings
 from encore.errors import EncoreError

@@ -23,8 +23,6 @@ from encore.streaming.signing import MIN_KEY_LENGTH
 DEFAULT_DATA_DIR = Path("./var")
 # scheme://host[:port], the host a name, an IPv4 address or a bracketed IPv6 address.
 _ORIGIN = re.compile(r"https?://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?/?")
-    r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?/?"
-)
 
 
 class Settings(BaseSettings):

@@ -125,9 +125,7 @@ def _provoke(
         answers += [
             client.get("/api/v1/me", headers=me.auth),
             client.get(f"/api/v1/tracks/{tracks.lossy}/stream", headers=me.auth),
-            client.get(
-                "/rest/getLicense", params={"apiKey": login["api_key"], "v": "1", "c": "t"}
-            ),
+            client.get("/rest/getLicense", params={"apiKey": login["api_key"], "v": "1", "c": "t"}),
         ]
         assert answers[-3].status_code == 500
         # uvicorn's access log, as it logs each of these requests (with `access_log` on).
@@ -135,7 +133,9 @@ def _provoke(
         for response in answers:
             request = response.request
             target = request.url.raw_path.decode()
-            access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", request.method, target, "1.1", 200)
+            access.info(
+                '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", request.method, target, "1.1", 200
+            )
             access.info("headers %s", dict(request.headers))
     credentials = {
         "an access token": me.access_token,

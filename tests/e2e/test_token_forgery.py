@@ -57,7 +57,7 @@ def _claims(user_id: str, **changes: object) -> dict[str, object]:
 
 
 def _forgeries(user_id: str, genuine: str, victim_id: str) -> dict[str, str]:
-    header, payload, signature = genuine.split(".")
+    header, _, signature = genuine.split(".")
     swapped = _b64(orjson.dumps(_claims(victim_id)))
     return {
         "alg none": _token({"alg": "none", "typ": "JWT"}, _claims(user_id), None),
