@@ -118,6 +118,7 @@ def test_cors_for_a_configured_origin(cors_client: TestClient) -> None:
     assert answer.headers["access-control-allow-origin"] == PLAYER
     assert "ETag" in answer.headers["access-control-expose-headers"]
     assert "access-control-allow-credentials" not in answer.headers
+    assert answer.headers["vary"] == "Origin"
     # A trailing slash in the setting names the same origin.
     other = cors_client.get("/healthz", headers={"Origin": "http://127.0.0.1:5173"})
     assert other.headers["access-control-allow-origin"] == "http://127.0.0.1:5173"

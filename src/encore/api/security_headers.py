@@ -101,7 +101,6 @@ class SecurityHeaders:
             added += [
                 (b"access-control-allow-origin", origin.encode("latin-1")),
                 (b"access-control-expose-headers", EXPOSED_HEADERS.encode()),
-                (b"vary", b"Origin"),
             ]
 
         async def send_with_headers(message: Message) -> None:
@@ -109,6 +108,10 @@ class SecurityHeaders:
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
                 headers += [pair for pair in added if pair[0] not in present]
+                if allowed:  # the answer differs by Origin: say so, beside any other Vary
+                    headers = [(n, v) for n, v in headers if n.lower() != b"vary"] + [
+                        (b"vary", b", ".join([*_values(headers, b"vary"), b"Origin"]))
+                    ]
                 if b"cache-control" not in present and _personal(headers):
                     headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}
@@ -154,6 +157,10 @@ def _header(scope: Scope, name: bytes) -> str | None:
             text: str = value.decode("latin-1")
             return text
     return None
+
+
+def _values(headers: list[tuple[bytes, bytes]], name: bytes) -> list[bytes]:
+    return [value for key, value in headers if key.lower() == name]
 
 
 def _personal(headers: list[tuple[bytes, bytes]]) -> bool:
