@@ -396,6 +396,20 @@ def _erasure_hooks(
     return [tokens, now_playing, playlists, credentials.forgetting]
 
 
+def secrets_of(settings: Settings) -> list[str]:
+    """Every secret this process holds, as text: what log lines must never show."""
+    master = (
+        settings.secret_key.get_secret_value().encode()
+        if settings.secret_key
+        else load_or_create_secret(settings.data_dir)
+    )
+    held = [master.decode(errors="replace").strip(), *stream_signing_keys(settings, master)]
+    for secret in (settings.s3_secret_key, settings.typesense_api_key, settings.metrics_token):
+        if secret is not None:
+            held.append(secret.get_secret_value())
+    return held
+
+
 def stream_signing_keys(settings: Settings, master: bytes | None = None) -> list[str]:
     """The texts of the keys that sign (the first) and verify (all) audio URLs; `master` is the
     secret key, read (or created) here when not given."""

@@ -14,9 +14,10 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from encore import log_hygiene
 from encore.accounts.model import Plan
 from encore.backup.check import CheckReport
-from encore.bootstrap import Services, bootstrap
+from encore.bootstrap import Services, bootstrap, secrets_of
 from encore.catalog.transcoding import QueueUnavailable
 from encore.config import Settings, load_settings
 from encore.errors import EncoreError
@@ -92,6 +93,7 @@ def serve(
 
     settings = _settings(data_dir=data, host=host, port=port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    log_hygiene.install(secrets_of(settings))
     services = bootstrap(settings)
     out.print(f"Encore on http://{settings.host}:{settings.port}  (data: {settings.data_dir})")
     uvicorn.run(
@@ -526,6 +528,7 @@ def consume(
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    log_hygiene.install(secrets_of(_settings(data_dir=data)))
     with _services(data) as services:
         known = {c.name for c in services.pipeline.consumers}
         unknown = set(consumer or ()) - known

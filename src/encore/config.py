@@ -5,6 +5,7 @@ else `encore.toml` in the data directory when it exists.
 """
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -20,6 +21,8 @@ from pydantic_settings import (
 from encore.streaming.signing import MIN_KEY_LENGTH
 
 DEFAULT_DATA_DIR = Path("./var")
+# scheme://host[:port], the host a name, an IPv4 address or a bracketed IPv6 address.
+_ORIGIN = re.compile(r"https?://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?/?")
 
 
 class Settings(BaseSettings):
@@ -295,6 +298,25 @@ class Settings(BaseSettings):
         description="Worker processes of the local runner; default: one per core",
     )
 
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins (`https://player.example`) whose pages may call the API from a "
+        'browser (CORS), as JSON: `["https://player.example"]`. Empty: none, which the web '
+        "player served by Encore itself does not need. Never a wildcard; no cookies or "
+        "credentials are ever allowed",
+    )
+    hsts_max_age_s: int = Field(
+        default=31_536_000,
+        ge=0,
+        description="`Strict-Transport-Security` max-age on answers served over https (TLS, or "
+        "`X-Forwarded-Proto: https` from a proxy uvicorn trusts); 0 sends none",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token Prometheus sends to scrape `/metrics` from anywhere. Unset: "
+        "`/metrics` answers clients on the loopback interface only (403 to others)",
+    )
+
     @field_validator("stream_signing_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: Any) -> Any:
@@ -320,6 +342,16 @@ class Settings(BaseSettings):
                     "no commas and no surrounding spaces"
                 )
         return keys
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if _ORIGIN.fullmatch(origin) is None:
+                raise ValueError(
+                    f"{origin!r} is not an origin: scheme://host[:port], no path, no wildcard"
+                )
+        return [origin.rstrip("/") for origin in origins]
 
     @model_validator(mode="after")
     def _documents_outlived_by_their_urls(self) -> "Settings":

@@ -11,7 +11,7 @@ import httpx2 as httpx
 import pytest
 
 from encore.demo.repertoire import all_pieces
-from tests.browser.conftest import SMALL_DEMO, DemoServer
+from tests.browser.conftest import HARNESS, SMALL_DEMO, DemoServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 EMAIL = "premium@demo.encore"
@@ -65,7 +65,7 @@ def api(demo_server: DemoServer) -> Iterator[Api]:
 
 @pytest.fixture(scope="module")
 def page(chromium: Any, demo_server: DemoServer) -> Iterator[Any]:
-    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    context = chromium.new_context(viewport={"width": 1280, "height": 800}, **HARNESS)
     made = context.new_page()
     errors: list[str] = []
     made.on("pageerror", lambda error: errors.append(str(error)))

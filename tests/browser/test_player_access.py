@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import DemoServer
+from tests.browser.conftest import HARNESS, DemoServer
 from tests.browser.test_player import Api, _advances
 from tests.browser.test_player_pages import ADMIN, PREMIUM, sign_in
 
@@ -110,7 +110,7 @@ def test_the_main_pages_pass_an_accessibility_audit(premium: Any, demo_server: D
 
 
 def test_the_sign_in_and_admin_pages_pass_the_audit(chromium: Any, demo_server: DemoServer) -> None:
-    page = chromium.new_context().new_page()
+    page = chromium.new_context(**HARNESS).new_page()
     page.goto(demo_server.url)
     page.wait_for_selector("form.signin")
     assert page.evaluate(AUDIT) == []

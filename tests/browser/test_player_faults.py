@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import DemoServer
+from tests.browser.conftest import HARNESS, DemoServer
 from tests.browser.test_player import EMAIL, Api, _advances, _playing_id
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -29,7 +29,7 @@ def _sign_in(page: Any, server: DemoServer) -> None:
 
 @pytest.fixture
 def page(chromium: Any, demo_server: DemoServer) -> Iterator[Any]:
-    context = chromium.new_context()
+    context = chromium.new_context(**HARNESS)
     made = context.new_page()
     errors: list[str] = []
     made.on("pageerror", lambda error: errors.append(str(error)))

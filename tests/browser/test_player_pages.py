@@ -11,7 +11,7 @@ import pytest
 
 from encore.demo.build import BLOCKED_PIECE
 from encore.demo.repertoire import all_pieces
-from tests.browser.conftest import DemoServer
+from tests.browser.conftest import HARNESS, DemoServer
 from tests.browser.test_player import Api, _advances, _playing_id
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -19,7 +19,7 @@ PREMIUM, FREE, ADMIN = "premium@demo.encore", "free@demo.encore", "admin@demo.en
 
 
 def sign_in(chromium: Any, server: DemoServer, email: str, **context: Any) -> Any:
-    page = chromium.new_context(**context).new_page()
+    page = chromium.new_context(**context, **HARNESS).new_page()
     page.errors = []
     page.on("pageerror", lambda error: page.errors.append(str(error)))
     page.goto(server.url)

@@ -10,6 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from encore.api.app import create_app
 from encore.bootstrap import Services
+from tests.e2e.conftest import LOOPBACK
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "deploy" / "grafana" / "encore.json"
 # PromQL's words that are not metric names: functions, aggregations, modifiers.
@@ -54,7 +55,7 @@ def test_reading_names_out_of_promql() -> None:
 def test_every_metric_the_dashboard_queries_is_exported(services: Services) -> None:
     dashboard = json.loads(DASHBOARD.read_text())
     assert dashboard["panels"], "no panels"
-    with TestClient(create_app(services)) as client:
+    with TestClient(create_app(services), client=LOOPBACK) as client:
         assert client.get("/healthz").status_code == 200
         assert client.get("/api/v1/me").status_code == 401
         exposition = client.get("/metrics").text

@@ -19,6 +19,7 @@ from encore.config import load_settings
 # Argon2 at its cheapest: the tests are about behaviour, not about hashing cost.
 FAST_PASSWORDS = Passwords(time_cost=1, memory_cost_kib=256)
 PASSWORD = "correct horse battery"
+LOOPBACK = ("127.0.0.1", 50000)
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +62,10 @@ def services(make_services: Callable[..., Services]) -> Services:
 
 @pytest.fixture
 def client(services: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(services), raise_server_exceptions=False) as test_client:
+    # From the loopback address, as a client on the server's own host: `/metrics` answers those.
+    with TestClient(
+        create_app(services), raise_server_exceptions=False, client=LOOPBACK
+    ) as test_client:
         yield test_client
 
 

@@ -3,11 +3,21 @@
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from encore.errors import InvalidInput
-from encore.library.model import Change, Entry, conflicts, cover_albums, insert, remove, reorder
+from encore.library.model import (
+    Change,
+    Entry,
+    conflicts,
+    cover_albums,
+    insert,
+    remove,
+    remove_positions,
+    reorder,
+)
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -107,3 +117,74 @@ def test_the_cover_is_a_mosaic_of_four_albums_or_the_first_one() -> None:
     assert cover_albums(["a", "a", "b", "c", "b", "d", "e"]) == ["a", "b", "c", "d"]
     assert cover_albums(["a", "b", "a"]) == ["a"]
     assert cover_albums([]) == []
+
+
+class PlaylistAgainstAList(RuleBasedStateMachine):
+    """Any sequence of edits leaves the playlist as the same edits leave a plain list, read
+    as Spotify's Web API describes them (position, and range_start/insert_before/range_length)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.playlist: list[Entry] = []
+        self.model: list[str] = []
+        self.made = 0
+
+    def _new(self, count: int) -> list[str]:
+        self.made += count
+        return [f"t{n % 7}" for n in range(self.made - count, self.made)]  # repeats on purpose
+
+    @rule(count=st.integers(1, 4), data=st.data())
+    def add(self, count: int, data: st.DataObject) -> None:
+        ids = self._new(count)
+        position = data.draw(st.none() | st.integers(0, len(self.model)))
+        self.playlist = insert(self.playlist, entries(*ids), position).entries
+        at = len(self.model) if position is None else position
+        self.model[at:at] = ids
+
+    @rule(data=st.data())
+    def delete(self, data: st.DataObject) -> None:
+        gone = data.draw(st.lists(st.sampled_from([*self.model, "absent"]), max_size=3))
+        self.playlist = remove(self.playlist, gone).entries
+        self.model = [track for track in self.model if track not in gone]
+
+    @precondition(lambda self: self.model)
+    @rule(data=st.data())
+    def delete_at(self, data: st.DataObject) -> None:
+        positions = data.draw(st.lists(st.integers(0, len(self.model) - 1), max_size=3))
+        self.playlist = remove_positions(self.playlist, positions).entries
+        self.model = [t for i, t in enumerate(self.model) if i not in positions]
+
+    @precondition(lambda self: self.model)
+    @rule(data=st.data())
+    def move(self, data: st.DataObject) -> None:
+        size = len(self.model)
+        start = data.draw(st.integers(0, size - 1))
+        length = data.draw(st.integers(1, size - start))
+        before = data.draw(st.integers(0, size))
+        self.playlist = reorder(
+            self.playlist, range_start=start, insert_before=before, range_length=length
+        ).entries
+        span = range(start, start + length)
+        moved = self.model[start : start + length]
+        head = [t for i, t in enumerate(self.model[:before]) if i not in span]
+        tail = [t for i, t in enumerate(self.model) if i >= before and i not in span]
+        self.model = head + moved + tail
+
+    @rule(data=st.data())
+    def refuse_out_of_range(self, data: st.DataObject) -> None:
+        size = len(self.model)
+        outside = data.draw(st.integers(size + 1, size + 5) | st.integers(-5, -1))
+        with pytest.raises(InvalidInput):
+            insert(self.playlist, entries("x"), outside)
+        with pytest.raises(InvalidInput):
+            reorder(self.playlist, range_start=max(size, 0), insert_before=0, range_length=1)
+        with pytest.raises(InvalidInput):
+            remove_positions(self.playlist, [size])
+
+    @invariant()
+    def same_as_the_list(self) -> None:
+        assert [entry.track_id for entry in self.playlist] == self.model
+
+
+TestPlaylistAgainstAList = PlaylistAgainstAList.TestCase
+TestPlaylistAgainstAList.settings = settings(max_examples=60, stateful_step_count=15, deadline=None)

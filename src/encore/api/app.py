@@ -22,8 +22,10 @@ from encore.accounts.routes import router as accounts_router
 from encore.admin.routes import router as admin_router
 from encore.api import problems
 from encore.api.fast_path import DocumentFastPath, EventsFastPath, StreamFastPath
+from encore.api.metrics_access import MetricsAccess
 from encore.api.middleware import BodySizeLimit, Metrics, RedisFallbacks
 from encore.api.rate_limits import RouteRateLimits
+from encore.api.security_headers import SecurityHeaders
 from encore.bootstrap import Services
 from encore.catalog.routes import router as catalog_router
 from encore.history.routes import router as player_router
@@ -118,8 +120,13 @@ def create_app(services: Services, *, freeze_heap: bool = False) -> FastAPI:
             )
         return Response(b'{"status":"ok"}', media_type="application/json")
 
+    scraper = MetricsAccess(services.settings.metrics_token)
+
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
-    async def metrics(_: Request) -> Response:
+    async def metrics(request: Request) -> Response:
+        refusal = scraper.refusal(request)
+        if refusal is not None:
+            return refusal
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     # Last: the player's page and files, after every API route.
@@ -141,9 +148,9 @@ def create_app(services: Services, *, freeze_heap: bool = False) -> FastAPI:
     app.state.audio_edge = edge
 
     def front(framework: ASGIApp) -> ASGIApp:
-        # Outermost first: metrics see every answer, the framework's error pages included. The
-        # limits of sign-in, search and events sit behind the hot paths, which never pay for
-        # them; the stream-URL fast path applies its own.
+        # Outermost first: security headers on every answer; metrics see every answer, the
+        # framework's error pages included. The limits of sign-in, search and events sit behind
+        # the hot paths, which never pay for them; the stream-URL fast path applies its own.
         hot: ASGIApp = framework
         if services.route_limits:
             hot = RouteRateLimits(
@@ -159,7 +166,14 @@ def create_app(services: Services, *, freeze_heap: bool = False) -> FastAPI:
             access_tokens=services.access_tokens,
             limits=services.route_limits,
         )
-        return Metrics(hot, registry=registry)
+        hot = Metrics(hot, registry=registry)
+        settings = services.settings
+        return SecurityHeaders(
+            hot,
+            media_origins=[o for origins in settings.cdn_origins.values() for o in origins],
+            cors_origins=settings.cors_origins,
+            hsts_max_age_s=settings.hsts_max_age_s,
+        )
 
     app.front = front
     return app
