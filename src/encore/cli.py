@@ -500,6 +500,7 @@ def worker_transcode(
     from encore.bootstrap import make_transcode_worker
     from encore.catalog.transcode_worker import WorkerPool
 
+    log_hygiene.install(secrets_of(_settings(data_dir=data)))
     with _services(data) as services:
         worker = _domain(lambda: make_transcode_worker(services))
         count = concurrency or os.cpu_count() or 1
