@@ -11,6 +11,8 @@ from scipy.sparse import csr_matrix
 from encore.recommend.domain import BatchInputs
 from encore.recommend.ports import AnnIndex, TasteModel
 
+SPARE_ROWS = 256  # listeners whose spared tracks are marked out densely at once
+
 
 @dataclass
 class Generation:
@@ -56,17 +58,24 @@ class Generation:
     def spared_mask(self, users: NDArray[np.int64], items: NDArray[np.int64]) -> NDArray[np.bool_]:
         """For a users x k array of track numbers, True where the track is spared for that user
         (or is padding, -1)."""
-        rows = self.excluded[users]
         n = self.inputs.n_items
-        owners = np.repeat(np.arange(len(users), dtype=np.int64), np.diff(rows.indptr))
-        # Rows in order, indices sorted within each: the keys come sorted, so a binary search
-        # finds each candidate (np.isin would sort them all again, for every partition).
-        spared_keys = owners * n + rows.indices.astype(np.int64)
-        keys = np.arange(len(users), dtype=np.int64)[:, None] * n + items
-        if len(spared_keys) == 0:
-            return items < 0
-        at = np.minimum(np.searchsorted(spared_keys, keys), len(spared_keys) - 1)
-        mask: NDArray[np.bool_] = (spared_keys[at] == keys) | (items < 0)
+        mask = np.empty(items.shape, dtype=bool)
+        # A few hundred listeners at a time, their spared tracks are marked in a dense
+        # listeners x tracks block and the candidates read from it: a look-up each, where a
+        # binary search over the partition's spared keys cost a dozen.
+        marks = np.zeros((min(SPARE_ROWS, len(users)), n), dtype=bool)
+        cells = marks.reshape(-1)
+        padded = items < 0
+        picked = np.where(padded, 0, items)
+        for start in range(0, len(users), SPARE_ROWS):
+            block = slice(start, start + SPARE_ROWS)
+            rows = self.excluded[users[block]]
+            owners = np.repeat(np.arange(rows.shape[0], dtype=np.int64), np.diff(rows.indptr))
+            written = owners * n + rows.indices
+            cells[written] = True
+            mask[block] = np.take_along_axis(marks[: rows.shape[0]], picked[block], 1)
+            cells[written] = False
+        mask |= padded
         return mask
 
     def spared_for(self, user: int) -> NDArray[np.int32]:
