@@ -1,10 +1,10 @@
 """The local `BatchRunner`: a process pool over user partitions (one worker per core).
 
 Workers are spawned, not forked: the parent has run OpenMP (training, index building), and a
-forked child that uses OpenMP again can hang. A run's job is pickled once into a file (in
-shared memory where there is some) and each worker reads it on its first partition, loads the
-model from its directory once and keeps to one thread; partitions travel as a file name and a
-slice of user numbers, never the job's arrays again.
+forked child that uses OpenMP again can hang. A run's job is pickled once into a temporary
+file and each worker reads it on its first partition, loads the model from its directory once
+and keeps to one thread; partitions travel as a file name and a slice of user numbers, never
+the job's arrays again.
 
 Used as a context manager, the runner keeps its workers (and what they loaded) from one run to
 the next, as a Spark cluster keeps its Python workers; otherwise each run has its own pool.
@@ -18,13 +18,10 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
-from pathlib import Path
 from types import TracebackType
 
 from encore.recommend.domain import GeneratedPlaylist, UserPartition
 from encore.recommend.ports import ModelTrainer, PartitionJob, Progress
-
-SHARED_MEMORY = Path("/dev/shm")
 
 # In a worker: the job file last read, and its job.
 _job: tuple[str, PartitionJob] | None = None
@@ -44,7 +41,8 @@ def _run(job_file: str, partition: UserPartition) -> list[GeneratedPlaylist]:
     if _job is None or _job[0] != job_file:
         _job = None  # the previous run's job goes before this one's arrives
         with open(job_file, "rb") as stream:
-            _job = (job_file, pickle.load(stream))
+            # The file is this run's own, written by the parent, readable by its user only.
+            _job = (job_file, pickle.load(stream))  # noqa: S301
     return _job[1](partition)
 
 
@@ -90,10 +88,9 @@ class LocalRunner:
                 progress(done, total)
                 yield made
             return
-        scratch = SHARED_MEMORY if SHARED_MEMORY.is_dir() else None
         # A name no earlier run had: workers tell a new job from the one they hold by it.
         prefix = f"encore-job-{uuid.uuid4().hex}-"
-        with tempfile.NamedTemporaryFile(prefix=prefix, dir=scratch) as job_file:
+        with tempfile.NamedTemporaryFile(prefix=prefix) as job_file:
             pickle.dump(job, job_file, protocol=pickle.HIGHEST_PROTOCOL)
             job_file.flush()
             try:

@@ -238,7 +238,9 @@ class HybridTasteModel:
                 best[some] = np.maximum.reduceat(walk.data, walk.indptr[:-1][some])
             inverse = np.where(best > 0, 1.0 / np.where(best > 0, best, 1.0), 0.0)
             block = dense[:count]
-            asked = block[:, items] if items.ndim == 1 else np.take_along_axis(block, items[rows], 1)
+            asked = (
+                block[:, items] if items.ndim == 1 else np.take_along_axis(block, items[rows], 1)
+            )
             found[rows] = asked * inverse[:, None].astype(np.float32)
             cells[written] = 0.0
         return found
