@@ -9,7 +9,7 @@ popular in their country, under the same caps and exclusions, and the playlist s
 import numpy as np
 from numpy.typing import NDArray
 
-from encore.recommend.diversify import diversify, diversify_rows
+from encore.recommend.diversify import diversify, diversify_rows, rank_within
 from encore.recommend.domain import (
     CANDIDATES,
     MIN_HISTORY,
@@ -149,10 +149,8 @@ def _popular_rows(
         spared[row, : len(items)] = False
     rows[spared] = -1
     keys = np.arange(len(users), dtype=np.int64)[:, None] * inputs.n_items + rows
-    _, firsts = np.unique(np.where(rows >= 0, keys, -1).ravel(), return_index=True)
-    repeated = np.ones(rows.size, dtype=bool)
-    repeated[firsts] = False
-    rows.ravel()[repeated] = -1
+    keys = np.where(rows >= 0, keys, -1).ravel()
+    rows.ravel()[(rank_within(keys) > 0) & (keys >= 0)] = -1
     return diversify_rows(
         rows,
         inputs.item_artist,

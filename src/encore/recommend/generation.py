@@ -1,5 +1,6 @@
 """What the per-user steps share within one batch run: inputs, model, index, and the tracks
-each listener has to be spared (played lately, or liked)."""
+each listener has to be spared: played lately, liked, or not playable for them (no audio, or
+not licensed in their country)."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +26,7 @@ class Generation:
     model_version: str | None = None
     excluded: csr_matrix = field(init=False)
     track_ids: NDArray[np.object_] = field(init=False)
+    _unavailable: dict[str, NDArray[np.bool_]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         spared = (self.inputs.recent + self.inputs.liked).tocsr()
@@ -76,9 +78,28 @@ class Generation:
             mask[block] = np.take_along_axis(marks[: rows.shape[0]], picked[block], 1)
             cells[written] = False
         mask |= padded
+        countries = np.asarray(self.inputs.user_countries, dtype=object)[users]
+        for country in set(countries.tolist()):
+            rows = np.flatnonzero(countries == country)
+            mask[rows] |= self.unavailable(country)[picked[rows]]
         return mask
 
-    def spared_for(self, user: int) -> NDArray[np.int32]:
-        start, end = self.excluded.indptr[user], self.excluded.indptr[user + 1]
-        found: NDArray[np.int32] = self.excluded.indices[start:end]
+    def unavailable(self, country: str) -> NDArray[np.bool_]:
+        """Per track, True when a listener in `country` cannot play it."""
+        found = self._unavailable.get(country)
+        if found is None:
+            found = self._unavailable[country] = ~self.inputs.available_in(country)
         return found
+
+    def spared_for(self, user: int) -> NDArray[np.int64]:
+        start, end = self.excluded.indptr[user], self.excluded.indptr[user + 1]
+        unavailable = np.flatnonzero(self.unavailable(self.inputs.user_countries[user]))
+        found: NDArray[np.int64] = np.concatenate(
+            [self.excluded.indices[start:end].astype(np.int64), unavailable]
+        )
+        return found
+
+    def available_to(self, user: int, items: NDArray[np.int64]) -> NDArray[np.int64]:
+        """`items` (track numbers) the user can play, in their order."""
+        kept: NDArray[np.int64] = items[~self.unavailable(self.inputs.user_countries[user])[items]]
+        return kept

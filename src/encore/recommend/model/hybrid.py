@@ -25,7 +25,9 @@ GRAPH = "graph.npz"
 # Listeners whose walks are spread out dense at once (rows x n_items): few, so that the block
 # stays in cache while the walk is scattered into it and picked from.
 WALK_ROWS = 8
-GATHER_ROWS = 256  # listeners whose candidates' vectors are gathered at once (rows x k x d)
+# Listeners whose candidates' vectors are gathered at once (rows x k x d): few enough for the
+# gathered block to stay in cache for the product that follows.
+GATHER_ROWS = 32
 
 
 class HybridTasteModel:
