@@ -1,15 +1,20 @@
 """A few tracks in an e2e instance's catalog, for tests that play or collect them."""
 
 from encore.bootstrap import Services
-from tests.builders import make_album, make_artist, make_track
+from encore.catalog.model import Quality
+from tests.builders import make_album, make_artist, make_rendition, make_track
 
 
-def add_tracks(services: Services, count: int, *, genre: str = "rock") -> list[str]:
+def add_tracks(
+    services: Services, count: int, *, genre: str = "rock", audio: bool = False
+) -> list[str]:
+    """`audio`: each track gets a rendition row (no file behind it: for tests that recommend
+    the tracks, which leave out tracks without audio, and do not stream them)."""
     artist = services.catalog.add_artist(make_artist(name=f"Artist {genre}"))
     album = services.catalog.add_album(
         make_album(artist_ids=(artist.id,), cover_art_path="covers/ab/cover.jpg")
     )
-    return [
+    ids = [
         services.catalog.add_track(
             make_track(
                 album_id=album.id,
@@ -21,3 +26,9 @@ def add_tracks(services: Services, count: int, *, genre: str = "rock") -> list[s
         ).id
         for n in range(count)
     ]
+    if audio:
+        with services.uow() as uow:
+            for track_id in ids:
+                uow.renditions.put(make_rendition(track_id=track_id, quality=Quality.NORMAL))
+            uow.commit()
+    return ids
