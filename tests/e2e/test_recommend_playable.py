@@ -14,7 +14,8 @@ from encore.bootstrap import Services
 from encore.catalog.model import Quality
 from encore.recommend.domain import PlaylistKind
 from encore.recommend.similar import SimilarByTaste
-from tests.builders import make_album, make_artist, make_rendition, make_track
+from tests.builders import make_rendition
+from tests.e2e.catalog_fixture import add_tracks
 from tests.e2e.conftest import Listener
 from tests.e2e.test_recommend_api import play
 
@@ -30,28 +31,21 @@ def album(
     countries: frozenset[str] | None = None,
     released: date | None = None,
 ) -> list[str]:
-    artist = services.catalog.add_artist(make_artist(name=name))
-    made = services.catalog.add_album(make_album(artist_ids=(artist.id,), release_date=released))
-    ids = [
-        services.catalog.add_track(
-            make_track(
-                album_id=made.id,
-                artist_ids=(artist.id,),
-                title=f"{name} {n}",
-                genres=(genre,),
-                duration_ms=200_000,
-                available_countries=countries,
-            )
-        ).id
-        for n in range(6)
-    ]
-    with services.uow() as uow:
-        for track_id in ids if audio else []:
-            uow.renditions.put(make_rendition(track_id=track_id, quality=Quality.NORMAL))
-        # A preview clip alone is no audio to stream.
-        for track_id in [] if audio else ids[:2]:
-            uow.renditions.put(make_rendition(track_id=track_id, quality=Quality.PREVIEW))
-        uow.commit()
+    ids = add_tracks(
+        services,
+        6,
+        genre=genre,
+        audio=audio,
+        artist_name=name,
+        released=released,
+        countries=countries,
+    )
+    if not audio:
+        with services.uow() as uow:
+            # A preview clip alone is no audio to stream.
+            for track_id in ids[:2]:
+                uow.renditions.put(make_rendition(track_id=track_id, quality=Quality.PREVIEW))
+            uow.commit()
     return ids
 
 
