@@ -216,7 +216,7 @@ class HybridTasteModel:
     def _graph_block(self, confidence: csr_matrix, items: NDArray[np.int64]) -> NDArray[np.float32]:
         """Each row's walk scores for its `items` (n x k, or k shared), over the row's best.
 
-        A few hundred rows at a time, the sparse walk is scattered into a dense block to pick
+        A few rows at a time, the sparse walk is scattered into a dense block to pick
         the asked items from: cheaper than sorting a sparse product of a partition's size and
         searching it. The block is allocated once per call and only its written cells are
         cleared again, not the whole rows x n_items.
