@@ -14,10 +14,19 @@ from encore.adapters.sql.recommend import (
 )
 from encore.adapters.sql.tables import playlists
 from encore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from encore.catalog.model import Quality
 from encore.history.model import Play
 from encore.library.model import FollowKind
 from encore.recommend.domain import GeneratedPlaylist, PlaylistKind, Source
-from tests.builders import NOW, make_album, make_artist, make_listen, make_track, make_user
+from tests.builders import (
+    NOW,
+    make_album,
+    make_artist,
+    make_listen,
+    make_rendition,
+    make_track,
+    make_user,
+)
 from tests.contract.storing import add_catalog, add_users
 
 
@@ -42,6 +51,8 @@ def world(uow: SqlUnitOfWorkFactory) -> dict[str, list[str]]:
     add_catalog(uow, artists=tuple(artists), albums=tuple(albums), tracks=tuple(tracks))
     u, t = [x.id for x in users], [x.id for x in tracks]
     with uow() as unit:
+        for track_id in t:  # rows only: recommendations offer only tracks with audio
+            unit.renditions.put(make_rendition(track_id=track_id, quality=Quality.NORMAL))
         unit.history.add(
             [
                 make_listen(user_id=u[0], track_id=t[0]),
@@ -135,7 +146,8 @@ def test_serving_lookups(engine: Engine, world: dict[str, list[str]]) -> None:
     # Nothing played in Germany: the most popular tracks anywhere.
     assert listeners.popular_tracks("DE", now=NOW, limit=2) == [t[2], t[3]]
     assert len(listeners.popular_tracks("DE", now=NOW, limit=10)) == 6
-    assert set(listeners.new_releases(since=NOW - timedelta(days=14), until=NOW, limit=10)) == {
+    new = listeners.new_releases(since=NOW - timedelta(days=14), until=NOW, limit=10, country="SE")
+    assert set(new) == {
         t[1],
         t[3],
         t[5],
@@ -151,3 +163,38 @@ def test_serving_lookups(engine: Engine, world: dict[str, list[str]]) -> None:
         t[5],
     }
     assert listeners.seed_tracks("playlist", "0" * 22, user_id=u[0]) is None
+
+
+def test_tracks_without_audio_or_licence_are_never_offered(
+    engine: Engine, uow: SqlUnitOfWorkFactory, world: dict[str, list[str]]
+) -> None:
+    album = make_album(artist_ids=(world["artists"][1],), release_date=NOW.date())
+    silent = make_track(album_id=album.id, artist_ids=(world["artists"][1],), title="Silent")
+    abroad = make_track(
+        album_id=album.id,
+        artist_ids=(world["artists"][1],),
+        title="Abroad",
+        available_countries=frozenset({"US"}),
+    )
+    add_catalog(uow, artists=(), albums=(album,), tracks=(silent, abroad))
+    with uow() as unit:
+        unit.renditions.put(make_rendition(track_id=silent.id, quality=Quality.PREVIEW))
+        unit.renditions.put(make_rendition(track_id=abroad.id, quality=Quality.NORMAL))
+        # The most played in Sweden, both.
+        unit.stats.count([Play(silent.id, "SE", NOW), Play(abroad.id, "SE", NOW)] * 5, NOW)
+        unit.commit()
+    listeners = SqlListeners(engine)
+    t = world["tracks"]
+    assert listeners.popular_tracks("SE", now=NOW, limit=2) == [t[2], t[3]]
+    assert abroad.id in listeners.popular_tracks("US", now=NOW, limit=10)
+    assert silent.id not in listeners.popular_tracks("US", now=NOW, limit=10)
+    since = NOW - timedelta(days=14)
+    fresh = listeners.new_releases(since=since, until=NOW, limit=10, country="SE")
+    assert set(fresh) == {t[1], t[3], t[5]}
+    assert listeners.playable([silent.id, abroad.id, t[0]], country="SE") == {t[0]}
+    assert listeners.playable([silent.id, abroad.id, t[0]], country=None) == {abroad.id, t[0]}
+    inputs = SqlInteractionSource(engine).snapshot(NOW)
+    number = {track_id: n for n, track_id in enumerate(inputs.track_ids)}
+    assert not inputs.available_in("SE")[[number[silent.id], number[abroad.id]]].any()
+    assert inputs.available_in("US")[[number[abroad.id], number[t[0]]]].all()
+    assert not inputs.available_in("US")[number[silent.id]]

@@ -291,7 +291,7 @@ def test_a_deleted_listener_leaves_the_lake_the_log_wrapped_and_the_model(
     client: TestClient, services: Services, make_listener: Callable[[str], Listener]
 ) -> None:
     genres = ("rock", "jazz", "folk")
-    catalog = {g: add_tracks(services, 6, genre=g) for g in genres}
+    catalog = {g: add_tracks(services, 6, genre=g, audio=True) for g in genres}
     fans = [make_listener(f"fan{n}@example.com") for n in range(6)]
     for n, fan in enumerate(fans):
         play(client, fan, catalog[genres[n % 3]] * 2)

@@ -30,7 +30,11 @@ DW = "/api/v1/playlists/discover-weekly"
 @pytest.fixture
 def catalog(services: Services) -> dict[str, list[str]]:
     """Two artists of six tracks per genre."""
-    return {g: add_tracks(services, 6, genre=g) + add_tracks(services, 6, genre=g) for g in GENRES}
+    return {
+        g: add_tracks(services, 6, genre=g, audio=True)
+        + add_tracks(services, 6, genre=g, audio=True)
+        for g in GENRES
+    }
 
 
 def play(client: TestClient, listener: Listener, tracks: Sequence[str], **extra: Any) -> None:

@@ -9,7 +9,7 @@ popular in their country, under the same caps and exclusions, and the playlist s
 import numpy as np
 from numpy.typing import NDArray
 
-from encore.recommend.diversify import diversify, diversify_rows
+from encore.recommend.diversify import diversify, diversify_rows, rank_within
 from encore.recommend.domain import (
     CANDIDATES,
     MIN_HISTORY,
@@ -26,7 +26,7 @@ from encore.recommend.generation import Generation
 
 NAME = "Discover Weekly"
 MODEL_DESCRIPTION = "Your weekly mixtape of fresh music: new to you, close to what you love."
-RANKED_FIRST = 300  # best candidates the caps go through first
+RANKED_DEPTHS = (100, 300)  # best candidates the caps go through first, then again if short
 POPULAR_FIRST = 300  # popular tracks a short playlist is topped up from first
 POPULAR_DESCRIPTION = (
     "What listeners in {country} are playing, while Encore learns your taste: "
@@ -65,12 +65,17 @@ def _from_model(
     scores = generation.model.score_block(
         generation.model_users[users], inputs.plays[users], candidates
     )
-    # Most playlists fill from the best few hundred; the rows that come short go again over
-    # all their candidates.
-    picked = _best_diversified(candidates, scores, min(RANKED_FIRST, candidates.shape[1]), inputs)
-    short = [row for row, items in enumerate(picked) if len(items) < PLAYLIST_LENGTH]
-    if short and candidates.shape[1] > RANKED_FIRST:
-        again = _best_diversified(candidates[short], scores[short], candidates.shape[1], inputs)
+    # Most playlists fill from the best hundred, nearly all from a few hundred; only the rows
+    # that come short go again, deeper. (The caps keep what a shallower pass kept: a deeper
+    # one only adds after it.)
+    depths = [depth for depth in RANKED_DEPTHS if depth < candidates.shape[1]]
+    depths.append(candidates.shape[1])
+    picked = _best_diversified(candidates, scores, depths[0], inputs)
+    for depth in depths[1:]:
+        short = [row for row, items in enumerate(picked) if len(items) < PLAYLIST_LENGTH]
+        if not short:
+            break
+        again = _best_diversified(candidates[short], scores[short], depth, inputs)
         for row, items in zip(short, again, strict=True):
             picked[row] = items
     # A narrow taste or a small catalog: popular tracks fill the rest, same caps.
@@ -144,10 +149,8 @@ def _popular_rows(
         spared[row, : len(items)] = False
     rows[spared] = -1
     keys = np.arange(len(users), dtype=np.int64)[:, None] * inputs.n_items + rows
-    _, firsts = np.unique(np.where(rows >= 0, keys, -1).ravel(), return_index=True)
-    repeated = np.ones(rows.size, dtype=bool)
-    repeated[firsts] = False
-    rows.ravel()[repeated] = -1
+    keys = np.where(rows >= 0, keys, -1).ravel()
+    rows.ravel()[(rank_within(keys) > 0) & (keys >= 0)] = -1
     return diversify_rows(
         rows,
         inputs.item_artist,

@@ -10,14 +10,33 @@ def rank_within(groups: NDArray[np.int64]) -> NDArray[np.int64]:
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     positions = np.arange(n, dtype=np.int64)
-    order = np.argsort(groups, kind="stable")
-    ordered = groups[order]
+    low = int(groups.min())
+    span = int(groups.max()) - low + 1
+    shift = n.bit_length()
+    if span < 1 << (62 - shift):
+        # Group and position in one key: a plain sort of distinct integers orders as a stable
+        # argsort would, several times faster (numpy sorts int64 with SIMD, argsort merges).
+        keys = ((groups - low) << shift) | positions
+        keys.sort()
+        ordered, order = keys >> shift, keys & ((1 << shift) - 1)
+    else:
+        order = np.argsort(groups, kind="stable")
+        ordered = groups[order]
+    ranks = np.empty(n, dtype=np.int64)
+    ranks[order] = rank_in_runs(ordered)
+    return ranks
+
+
+def rank_in_runs(groups: NDArray[np.int64]) -> NDArray[np.int64]:
+    """`rank_within` for groups that come in runs (sorted, say): no sort needed."""
+    n = len(groups)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    positions = np.arange(n, dtype=np.int64)
     starts = np.empty(n, dtype=bool)
     starts[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
-    first_of_group = np.maximum.accumulate(np.where(starts, positions, 0))
-    ranks = np.empty(n, dtype=np.int64)
-    ranks[order] = positions - first_of_group
+    np.not_equal(groups[1:], groups[:-1], out=starts[1:])
+    ranks: NDArray[np.int64] = positions - np.maximum.accumulate(np.where(starts, positions, 0))
     return ranks
 
 
@@ -76,7 +95,7 @@ def diversify_rows(
     genre_rank[capped] = rank_within(rows[capped] * width + genres[capped])
     kept = ~capped | (genre_rank < per_genre)
     items, rows = items[kept], rows[kept]
-    kept = rank_within(rows) < length
+    kept = rank_in_runs(rows) < length  # rows stay in order through the passes
     items, rows = items[kept], rows[kept]
     bounds = np.searchsorted(rows, np.arange(1, n))
     return np.split(items, bounds)

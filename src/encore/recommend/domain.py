@@ -123,6 +123,12 @@ class BatchInputs:
     recent: csr_matrix  # users x tracks, 1 where played in the last `RECENT`
     liked: csr_matrix  # users x tracks, 1 where liked
     followed: csr_matrix  # users x artists, 1 where followed
+    # Per track: True when it has audio to stream (a rendition other than the preview clip).
+    playable: NDArray[np.bool_]
+    # Per track: True when it is licensed only in the countries `licensed` lists for it.
+    restricted: NDArray[np.bool_]
+    # Per country, the restricted track numbers licensed there.
+    licensed: dict[str, NDArray[np.int64]] = field(default_factory=dict)
     # Track numbers, most played first, per country and over all ('' key).
     popular: dict[str, NDArray[np.int64]] = field(default_factory=dict)
 
@@ -133,6 +139,14 @@ class BatchInputs:
     @property
     def n_items(self) -> int:
         return len(self.track_ids)
+
+    def available_in(self, country: str) -> NDArray[np.bool_]:
+        """Per track, True when a listener in `country` can play it: it has audio, and it is
+        licensed everywhere or there."""
+        available = self.playable & ~self.restricted
+        available[self.licensed.get(country, np.zeros(0, dtype=np.int64))] = True
+        available &= self.playable
+        return available
 
     def popular_in(self, country: str) -> NDArray[np.int64]:
         found = self.popular.get(country)

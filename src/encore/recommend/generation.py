@@ -1,5 +1,6 @@
 """What the per-user steps share within one batch run: inputs, model, index, and the tracks
-each listener has to be spared (played lately, or liked)."""
+each listener has to be spared: played lately, liked, or not playable for them (no audio, or
+not licensed in their country)."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,6 +11,8 @@ from scipy.sparse import csr_matrix
 
 from encore.recommend.domain import BatchInputs
 from encore.recommend.ports import AnnIndex, TasteModel
+
+SPARE_ROWS = 256  # listeners whose spared tracks are marked out densely at once
 
 
 @dataclass
@@ -23,6 +26,7 @@ class Generation:
     model_version: str | None = None
     excluded: csr_matrix = field(init=False)
     track_ids: NDArray[np.object_] = field(init=False)
+    _unavailable: dict[str, NDArray[np.bool_]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         spared = (self.inputs.recent + self.inputs.liked).tocsr()
@@ -56,20 +60,46 @@ class Generation:
     def spared_mask(self, users: NDArray[np.int64], items: NDArray[np.int64]) -> NDArray[np.bool_]:
         """For a users x k array of track numbers, True where the track is spared for that user
         (or is padding, -1)."""
-        rows = self.excluded[users]
         n = self.inputs.n_items
-        owners = np.repeat(np.arange(len(users), dtype=np.int64), np.diff(rows.indptr))
-        # Rows in order, indices sorted within each: the keys come sorted, so a binary search
-        # finds each candidate (np.isin would sort them all again, for every partition).
-        spared_keys = owners * n + rows.indices.astype(np.int64)
-        keys = np.arange(len(users), dtype=np.int64)[:, None] * n + items
-        if len(spared_keys) == 0:
-            return items < 0
-        at = np.minimum(np.searchsorted(spared_keys, keys), len(spared_keys) - 1)
-        mask: NDArray[np.bool_] = (spared_keys[at] == keys) | (items < 0)
+        mask = np.empty(items.shape, dtype=bool)
+        # A few hundred listeners at a time, their spared tracks are marked in a dense
+        # listeners x tracks block and the candidates read from it: a look-up each, where a
+        # binary search over the partition's spared keys cost a dozen.
+        marks = np.zeros((min(SPARE_ROWS, len(users)), n), dtype=bool)
+        cells = marks.reshape(-1)
+        padded = items < 0
+        picked = np.where(padded, 0, items)
+        for start in range(0, len(users), SPARE_ROWS):
+            block = slice(start, start + SPARE_ROWS)
+            rows = self.excluded[users[block]]
+            owners = np.repeat(np.arange(rows.shape[0], dtype=np.int64), np.diff(rows.indptr))
+            written = owners * n + rows.indices
+            cells[written] = True
+            mask[block] = np.take_along_axis(marks[: rows.shape[0]], picked[block], 1)
+            cells[written] = False
+        mask |= padded
+        countries = np.asarray(self.inputs.user_countries, dtype=object)[users]
+        for country in set(countries.tolist()):
+            rows = np.flatnonzero(countries == country)
+            mask[rows] |= self.unavailable(country)[picked[rows]]
         return mask
 
-    def spared_for(self, user: int) -> NDArray[np.int32]:
-        start, end = self.excluded.indptr[user], self.excluded.indptr[user + 1]
-        found: NDArray[np.int32] = self.excluded.indices[start:end]
+    def unavailable(self, country: str) -> NDArray[np.bool_]:
+        """Per track, True when a listener in `country` cannot play it."""
+        found = self._unavailable.get(country)
+        if found is None:
+            found = self._unavailable[country] = ~self.inputs.available_in(country)
         return found
+
+    def spared_for(self, user: int) -> NDArray[np.int64]:
+        start, end = self.excluded.indptr[user], self.excluded.indptr[user + 1]
+        unavailable = np.flatnonzero(self.unavailable(self.inputs.user_countries[user]))
+        found: NDArray[np.int64] = np.concatenate(
+            [self.excluded.indices[start:end].astype(np.int64), unavailable]
+        )
+        return found
+
+    def available_to(self, user: int, items: NDArray[np.int64]) -> NDArray[np.int64]:
+        """`items` (track numbers) the user can play, in their order."""
+        kept: NDArray[np.int64] = items[~self.unavailable(self.inputs.user_countries[user])[items]]
+        return kept

@@ -109,12 +109,27 @@ def daily_mixes(generation: Generation, users: NDArray[np.int64]) -> list[Genera
             per_artist=2,
             per_genre=0,
         )
-        favourites = familiar[np.argsort(-counts, kind="stable")][:FAMILIAR]
+        # The cluster's favourites name the mix; those the listener can no longer play (no
+        # audio, or no licence in their country) stay out of its tracks.
+        favourites = familiar[np.argsort(-counts, kind="stable")]
+        playable = generation.available_to(user, favourites)[:FAMILIAR]
+        if len(playable) + len(fresh) == 0:
+            slots[user] -= 1
+            continue
         taken = named.setdefault(user, set())
-        made.append(_mix(generation, user, slot, _interleave(favourites, fresh), favourites, taken))
+        made.append(
+            _mix(
+                generation,
+                user,
+                slot,
+                _interleave(playable, fresh),
+                favourites[:FAMILIAR],
+                taken,
+            )
+        )
         taken.add(made[-1].name)
     # Too little history (or no model): one mix of what is popular in the listener's country.
-    mixed = set(slots)
+    mixed = {user for user, count in slots.items() if count > 0}
     for user in users.tolist():
         if user not in mixed:
             made.append(_popular_mix(generation, user))

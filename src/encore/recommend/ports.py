@@ -144,11 +144,19 @@ class Listeners(Protocol):
 
     def popular_tracks(self, country: str, *, now: datetime, limit: int) -> list[str]:
         """Most played in the country over the weeks before `now`, then most popular
-        anywhere."""
+        anywhere: only tracks a listener there can play (with audio, licensed there)."""
         ...
 
-    def new_releases(self, *, since: datetime, until: datetime, limit: int) -> list[str]:
-        """Tracks of albums released in that window, newest first, then most popular."""
+    def new_releases(
+        self, *, since: datetime, until: datetime, limit: int, country: str
+    ) -> list[str]:
+        """Tracks of albums released in that window, newest first, then most popular: only
+        tracks a listener in `country` can play."""
+        ...
+
+    def playable(self, track_ids: Sequence[str], *, country: str | None) -> set[str]:
+        """Those of `track_ids` with audio to stream and, for a listener in `country` (None:
+        for anyone, licences aside), licensed there."""
         ...
 
     def facets(self, track_ids: Sequence[str]) -> dict[str, tuple[str, int]]:

@@ -1,6 +1,6 @@
 """Release Radar, the per-user step: the last 14 days' releases from artists the listener
-follows or plays, newest first, at most 3 per artist. A listener with none of those gets the
-period's most popular releases, and the playlist says so."""
+follows or plays, newest first, at most 3 per artist, only those the listener can play. A
+listener with none of those gets the period's most popular releases, and the playlist says so."""
 
 import numpy as np
 from numpy.typing import NDArray
@@ -51,8 +51,9 @@ def release_radar(generation: Generation, users: NDArray[np.int64]) -> list[Gene
         artists = np.union1d(played, inputs.followed.indices[f_start:f_end])
         picks = releases[np.isin(by, artists)]
         source = Source.MODEL
+        picks = generation.available_to(user, picks)
         if len(picks) == 0:
-            picks, source = releases, Source.POPULARITY
+            picks, source = generation.available_to(user, releases), Source.POPULARITY
         chosen = diversify(
             picks,
             inputs.item_artist,

@@ -152,7 +152,11 @@ class RadioService:
         _, found = serving.index.search(query[None, :].astype(np.float32), k)
         candidates = found[0][found[0] >= 0]
         ids = serving.track_ids[candidates].tolist()
-        keep = np.array([t not in avoid for t in ids], dtype=bool)
+        # The model knows tracks the listener cannot play (no audio, or not licensed where
+        # they are): those never reach the queue.
+        located = self._listeners.locate(state["user_id"])
+        playable = self._listeners.playable(ids, country=located[0] if located else None)
+        keep = np.array([t not in avoid and t in playable for t in ids], dtype=bool)
         candidates = candidates[keep]
         if len(candidates) == 0:
             return []

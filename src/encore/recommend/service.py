@@ -97,10 +97,10 @@ class RecommendService:
         stored = self._playlists.latest(user_id, PlaylistKind.RELEASE_RADAR, now=now)
         if stored:
             return stored[0]
-        _, zone = self._locate(user_id)
+        country, zone = self._locate(user_id)
         when = period(PlaylistKind.RELEASE_RADAR, now, zone)
         fresh = self._listeners.new_releases(
-            since=now - RELEASE_WINDOW, until=now, limit=PLAYLIST_LENGTH * 10
+            since=now - RELEASE_WINDOW, until=now, limit=PLAYLIST_LENGTH * 10, country=country
         )
         return StoredPlaylist(
             None,

@@ -14,6 +14,7 @@ from encore.recommend.radio import centre_of, track_numbers
 
 # An artist stands for its most popular tracks (as a radio seeded with it does).
 SEEDS = 50
+WIDER = 3
 
 
 class SimilarSeeds(Protocol):
@@ -36,11 +37,16 @@ class SimilarByTaste:
     def similar_to_artist(self, artist_id: str, *, limit: int) -> Sequence[str]:
         # The artist's own tracks may come back: Subsonic mixes them with similar artists'.
         found = self._near("artist", artist_id, limit=limit, leave_out_seeds=False)
-        return found or self._fallback.similar_to_artist(artist_id, limit=limit)
+        return found or self._playable(self._fallback.similar_to_artist(artist_id, limit=limit))
 
     def similar_to_track(self, track_id: str, *, limit: int) -> Sequence[str]:
         found = self._near("track", track_id, limit=limit, leave_out_seeds=True)
-        return found or self._fallback.similar_to_track(track_id, limit=limit)
+        return found or self._playable(self._fallback.similar_to_track(track_id, limit=limit))
+
+    def _playable(self, track_ids: Sequence[str]) -> list[str]:
+        """Only tracks with audio: a track that exists as metadata alone is nothing to play."""
+        playable = self._listeners.playable(track_ids, country=None)
+        return [t for t in track_ids if t in playable]
 
     def _near(self, kind: str, seed_id: str, *, limit: int, leave_out_seeds: bool) -> list[str]:
         serving = self._models()
@@ -52,9 +58,10 @@ class SimilarByTaste:
         if len(numbers) == 0:
             return []
         query = centre_of(serving.model.item_vectors[numbers])
-        k = min(len(serving.track_ids), limit + len(numbers))
+        # Wider than asked: some neighbours may have no audio and be left out.
+        k = min(len(serving.track_ids), WIDER * (limit + len(numbers)))
         _, found = serving.index.search(query[None, :].astype(np.float32), k)
-        ids: list[str] = serving.track_ids[found[0][found[0] >= 0]].tolist()
+        ids = self._playable(serving.track_ids[found[0][found[0] >= 0]].tolist())
         if leave_out_seeds:
             left_out = set(seeds)
             ids = [t for t in ids if t not in left_out]

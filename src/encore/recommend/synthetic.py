@@ -21,7 +21,11 @@ def listening(
     tracks_per_artist: int = 10,
     plays_per_user: int = 40,
     seed: int = 7,
+    silent: float = 0.0,
+    restricted: float = 0.0,
 ) -> BatchInputs:
+    """`silent`: the share of tracks without audio; `restricted`: the share licensed in only
+    one country, drawn at random."""
     rng = np.random.default_rng(seed)
     artists = max(1, tracks // tracks_per_artist)
     artist_genre = rng.integers(0, genres, artists)
@@ -62,6 +66,15 @@ def listening(
     days = rng.integers(0, 730, tracks)
     released = np.datetime64(now.date(), "D") - days.astype("timedelta64[D]")
     countries = [COUNTRIES[i] for i in rng.integers(0, len(COUNTRIES), users)]
+    # Drawn from a generator of their own, so that the listening above is the same either way.
+    licences = np.random.default_rng(seed + 1)
+    playable = licences.random(tracks) >= silent
+    is_restricted = licences.random(tracks) < restricted
+    licensed_in = licences.integers(0, len(COUNTRIES), tracks)
+    licensed = {
+        country: np.flatnonzero(is_restricted & (licensed_in == number)).astype(np.int64)
+        for number, country in enumerate(COUNTRIES)
+    }
     return BatchInputs(
         user_ids=[f"user{u:017d}" for u in range(users)],
         user_countries=countries,
@@ -75,6 +88,9 @@ def listening(
         recent=recent,
         liked=liked,
         followed=followed,
+        playable=playable,
+        restricted=is_restricted,
+        licensed=licensed,
         popular={"": popular},
     )
 

@@ -21,8 +21,13 @@ class Listeners:
     def popular_tracks(self, country: str, *, now: datetime, limit: int) -> list[str]:
         return POPULAR[:limit]
 
-    def new_releases(self, *, since: datetime, until: datetime, limit: int) -> list[str]:
+    def new_releases(
+        self, *, since: datetime, until: datetime, limit: int, country: str
+    ) -> list[str]:
         return []
+
+    def playable(self, track_ids: Sequence[str], *, country: str | None) -> set[str]:
+        return set(track_ids)
 
     def facets(self, track_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
         return {t: (t[0].upper(), 0) for t in track_ids if t in POPULAR or t == "seed"}

@@ -26,6 +26,12 @@ class _Model:
 
 
 class _Listeners:
+    def __init__(self, silent: frozenset[str] = frozenset()) -> None:
+        self.silent = silent  # tracks without audio
+
+    def playable(self, track_ids: Sequence[str], *, country: str | None) -> set[str]:
+        return {t for t in track_ids if t not in self.silent}
+
     def seed_tracks(self, kind: str, seed_id: str, *, user_id: str) -> list[str] | None:
         if kind == "artist":
             return ARTISTS.get(seed_id)
@@ -61,10 +67,12 @@ def catalog() -> _Catalog:
     return _Catalog()
 
 
-def _similar(catalog: _Catalog, serving: ServingModel | None) -> SimilarByTaste:
+def _similar(
+    catalog: _Catalog, serving: ServingModel | None, silent: frozenset[str] = frozenset()
+) -> SimilarByTaste:
     return SimilarByTaste(
         models=lambda: serving,
-        listeners=_Listeners(),  # type: ignore[arg-type]
+        listeners=_Listeners(silent),  # type: ignore[arg-type]
         fallback=catalog,
     )
 
@@ -88,3 +96,13 @@ def test_without_a_model_or_for_a_seed_it_never_saw_the_catalog_answers(
     assert _similar(catalog, _serving()).similar_to_track("new", limit=5) == ["catalog"]
     assert _similar(catalog, _serving()).similar_to_artist("N", limit=5) == ["catalog"]
     assert catalog.asked == [("track", "a1"), ("track", "new"), ("artist", "N")]
+
+
+def test_a_track_without_audio_is_never_similar(catalog: _Catalog) -> None:
+    similar = _similar(catalog, _serving(), silent=frozenset({"a2", "catalog"}))
+    found = list(similar.similar_to_track("a1", limit=2))
+    assert found[0] == "b1"
+    assert len(found) == 2
+    assert "a2" not in found
+    assert "a2" not in similar.similar_to_artist("A", limit=5)
+    assert list(similar.similar_to_track("new", limit=5)) == []

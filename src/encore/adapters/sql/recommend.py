@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from sqlalchemy import Engine, and_, delete, func, or_, select
+from sqlalchemy import Engine, and_, delete, exists, func, or_, select
 from sqlalchemy.engine import Connection
 
 from encore.adapters.recommend.zones import country_zone
@@ -23,7 +23,9 @@ from encore.adapters.sql.tables import (
     playlist_tracks,
     playlists,
     recommend_runs,
+    renditions,
     track_artists,
+    track_countries,
     track_genres,
     tracks,
     users,
@@ -57,12 +59,18 @@ class SqlInteractionSource:
             user_ids = [row.id for row in user_rows]
             user_number = {u: i for i, u in enumerate(user_ids)}
             track_rows = c.execute(
-                select(tracks.c.id, albums.c.release_date)
+                select(
+                    tracks.c.id,
+                    albums.c.release_date,
+                    tracks.c.restricted,
+                    has_audio().label("playable"),
+                )
                 .join(albums, albums.c.id == tracks.c.album_id)
                 .order_by(tracks.c.id)
             ).all()
             track_ids = [row.id for row in track_rows]
             track_number = {t: i for i, t in enumerate(track_ids)}
+            licensed = _licensed(c, track_number)
             artist_ids, artist_names, item_artist = _primary_artists(c, track_number)
             artist_number = {a: i for i, a in enumerate(artist_ids)}
             shape = (len(user_ids), len(track_ids))
@@ -128,8 +136,48 @@ class SqlInteractionSource:
             recent=recent,
             liked=liked,
             followed=followed,
+            playable=np.array([bool(row.playable) for row in track_rows], dtype=bool),
+            restricted=np.array([bool(row.restricted) for row in track_rows], dtype=bool),
+            licensed=licensed,
             popular=popular,
         )
+
+
+def has_audio() -> Any:
+    """True for a track (of `tracks` in the query) with audio to stream: a rendition other
+    than the preview clip."""
+    return exists(
+        select(renditions.c.track_id).where(
+            renditions.c.track_id == tracks.c.id, renditions.c.quality != "preview"
+        )
+    )
+
+
+def playable_in(country: str | None) -> Any:
+    """A track has audio and, for a listener in `country` (None: anywhere), is licensed."""
+    if country is None:
+        return has_audio()
+    licensed_here = exists(
+        select(track_countries.c.track_id).where(
+            track_countries.c.track_id == tracks.c.id, track_countries.c.country == country
+        )
+    )
+    return and_(has_audio(), or_(tracks.c.restricted.is_(False), licensed_here))
+
+
+def _licensed(
+    c: Connection, track_number: dict[str, int]
+) -> dict[str, np.ndarray[Any, np.dtype[np.int64]]]:
+    by_country: dict[str, list[int]] = {}
+    for row in c.execute(
+        select(track_countries.c.track_id, track_countries.c.country)
+        .join(tracks, tracks.c.id == track_countries.c.track_id)
+        .where(tracks.c.restricted.is_(True))
+    ):
+        t = track_number.get(row.track_id)
+        if t is not None:
+            by_country.setdefault(row.country, []).append(t)
+    return {country: np.asarray(found, dtype=np.int64) for country, found in by_country.items()}
 
 
 def _matrix(
@@ -464,9 +512,11 @@ class SqlListeners:
             found = list(
                 c.execute(
                     select(country_daily_plays.c.track_id)
+                    .join(tracks, tracks.c.id == country_daily_plays.c.track_id)
                     .where(
                         country_daily_plays.c.country == country,
                         country_daily_plays.c.day >= since,
+                        playable_in(country),
                     )
                     .group_by(country_daily_plays.c.track_id)
                     .order_by(plays.desc(), country_daily_plays.c.track_id)
@@ -479,6 +529,7 @@ class SqlListeners:
                     t
                     for t in c.execute(
                         select(tracks.c.id)
+                        .where(playable_in(country))
                         .order_by(tracks.c.popularity.desc(), tracks.c.id)
                         .limit(limit + len(found))
                     ).scalars()
@@ -486,7 +537,9 @@ class SqlListeners:
                 )
         return found[:limit]
 
-    def new_releases(self, *, since: datetime, until: datetime, limit: int) -> list[str]:
+    def new_releases(
+        self, *, since: datetime, until: datetime, limit: int, country: str
+    ) -> list[str]:
         with self._engine.connect() as c:
             return list(
                 c.execute(
@@ -495,11 +548,26 @@ class SqlListeners:
                     .where(
                         albums.c.release_date >= since.date(),
                         albums.c.release_date <= until.date(),
+                        playable_in(country),
                     )
                     .order_by(albums.c.release_date.desc(), tracks.c.popularity.desc(), tracks.c.id)
                     .limit(limit)
                 ).scalars()
             )
+
+    def playable(self, track_ids: Sequence[str], *, country: str | None) -> set[str]:
+        ids = list(dict.fromkeys(track_ids))
+        found: set[str] = set()
+        with self._engine.connect() as c:
+            for start in range(0, len(ids), _CHUNK):
+                found.update(
+                    c.execute(
+                        select(tracks.c.id).where(
+                            tracks.c.id.in_(ids[start : start + _CHUNK]), playable_in(country)
+                        )
+                    ).scalars()
+                )
+        return found
 
     def facets(self, track_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
         ids = list(dict.fromkeys(track_ids))

@@ -23,8 +23,12 @@ FORMAT = "encore-taste-hybrid"
 VERSION = 2  # 2: a popularity discount subtracted from the blend (1 scaled the ALS score)
 VECTORS = "vectors.npz"
 GRAPH = "graph.npz"
-WALK_ROWS = 128  # listeners whose walks are spread out dense at once (rows x n_items)
-GATHER_ROWS = 256  # listeners whose candidates' vectors are gathered at once (rows x k x d)
+# Listeners whose walks are spread out dense at once (rows x n_items): few, so that the block
+# stays in cache while the walk is scattered into it and picked from.
+WALK_ROWS = 8
+# Listeners whose candidates' vectors are gathered at once (rows x k x d): few enough for the
+# gathered block to stay in cache for the product that follows.
+GATHER_ROWS = 32
 
 
 class HybridTasteModel:
@@ -219,18 +223,35 @@ class HybridTasteModel:
     def _graph_block(self, confidence: csr_matrix, items: NDArray[np.int64]) -> NDArray[np.float32]:
         """Each row's walk scores for its `items` (n x k, or k shared), over the row's best.
 
-        A few hundred rows at a time, the walk is spread out dense: picking the asked items
-        from it costs less than sorting a sparse product of a partition's size and searching it.
+        A few rows at a time, the sparse walk is scattered into a dense block to pick
+        the asked items from: cheaper than sorting a sparse product of a partition's size and
+        searching it. The block is allocated once per call and only its written cells are
+        cleared again, not the whole rows x n_items.
         """
         n = confidence.shape[0]
+        n_items = self.n_items
         found = np.zeros((n, items.shape[-1]), dtype=np.float32)
+        dense = np.zeros((min(WALK_ROWS, n), n_items), dtype=np.float32)
+        cells = dense.reshape(-1)
         for start in range(0, n, WALK_ROWS):
             rows = slice(start, min(start + WALK_ROWS, n))
-            walk = csr_matrix(confidence[rows] @ self._graph, dtype=np.float32).toarray()
-            best = walk.max(axis=1, initial=0.0)
+            walk = csr_matrix(confidence[rows] @ self._graph, dtype=np.float32)
+            count = walk.shape[0]
+            lengths = np.diff(walk.indptr)
+            owners = np.repeat(np.arange(count, dtype=np.int64), lengths)
+            written = owners * n_items + walk.indices
+            cells[written] = walk.data
+            best = np.zeros(count, dtype=np.float32)
+            some = lengths > 0
+            if some.any():
+                best[some] = np.maximum.reduceat(walk.data, walk.indptr[:-1][some])
             inverse = np.where(best > 0, 1.0 / np.where(best > 0, best, 1.0), 0.0)
-            asked = walk[:, items] if items.ndim == 1 else np.take_along_axis(walk, items[rows], 1)
+            block = dense[:count]
+            asked = (
+                block[:, items] if items.ndim == 1 else np.take_along_axis(block, items[rows], 1)
+            )
             found[rows] = asked * inverse[:, None].astype(np.float32)
+            cells[written] = 0.0
         return found
 
     def _graph_scores(
