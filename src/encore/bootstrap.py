@@ -35,6 +35,7 @@ from encore.adapters.sql.account_data import SqlExportSource, SqlTombstones
 from encore.adapters.sql.browsing import SqlSimilarTracks
 from encore.adapters.sql.engine import make_engine
 from encore.adapters.sql.operations import SqlOperationsReport
+from encore.adapters.sql.read_routing import ReplicaReads
 from encore.adapters.sql.recommend import (
     SqlGeneratedPlaylists,
     SqlInteractionSource,
@@ -115,6 +116,8 @@ class Services:
     recommend_scheduler: RecommendScheduler
     operations: SqlOperationsReport  # imports, batch runs and Wrapped, for the admin page
     account_data: AccountDataService
+    # Where catalog reads go when a replica is configured (None: the primary, always).
+    replica_reads: ReplicaReads | None = None
     # Named probes for /healthz; each raises when its part is unwell.
     health_checks: dict[str, Callable[[], None]] = field(default_factory=dict)
 
@@ -134,6 +137,8 @@ class Services:
         self.pipeline.stop()
         self.events.close()
         self.search_index.close()
+        if self.replica_reads is not None:
+            self.replica_reads.close()
         self.engine.dispose()
 
 
@@ -153,6 +158,7 @@ def bootstrap(
     if run_migrations:
         migrate.upgrade(engine)
     uow = SqlUnitOfWorkFactory(engine)
+    replica_reads = _replica_reads(settings, engine)
     # Two caches, so that a flood of catalog documents can never evict the sign-in counters.
     documents_cache = MemoryCache(max_entries=settings.catalog_cache_entries)
     counters = MemoryCache(max_entries=1_000_000)
@@ -168,7 +174,7 @@ def bootstrap(
         signup_open=settings.signup_open,
         login_attempts_per_minute=settings.login_attempts_per_minute,
     )
-    catalog = CatalogService(uow=uow)
+    catalog = CatalogService(uow=SqlUnitOfWorkFactory(engine, reads=replica_reads))
     documents = RenderedDocuments(documents_cache, ttl_s=settings.catalog_cache_ttl_s)
     catalog.on_change(documents.forget)
     library = LibraryService(uow=uow, track_details=catalog.get_tracks)
@@ -185,7 +191,9 @@ def bootstrap(
     )
     catalog.on_change(streams.forget)
     search_index = _search_index(settings)
-    search = SearchService(index=search_index, source=SqlDocumentSource(engine))
+    search = SearchService(
+        index=search_index, source=SqlDocumentSource(engine, bulk_reads=replica_reads)
+    )
     catalog.on_change(search.catalog_changed)
     library.on_change(lambda notice: search.playlists_changed([notice.playlist.id]))
     listening = ListeningService(
@@ -292,7 +300,21 @@ def bootstrap(
         ),
         operations=SqlOperationsReport(engine),
         account_data=account_data,
+        replica_reads=replica_reads,
         health_checks={"database": database, "search": search_health},
+    )
+
+
+def _replica_reads(settings: Settings, primary: Engine) -> ReplicaReads | None:
+    if settings.database_replica_url is None:
+        return None
+    # A short connect timeout bounds what the one request that finds the replica gone waits.
+    replica = make_engine(settings.database_replica_url, connect_args={"connect_timeout": 2})
+    return ReplicaReads(
+        primary,
+        replica,
+        max_lag_s=settings.database_replica_max_lag_s,
+        recheck_s=settings.database_replica_recheck_s,
     )
 
 
@@ -404,7 +426,7 @@ def _search_index(settings: Settings) -> SearchIndex:
     if settings.typesense_api_key is None:
         raise ValueError("search_backend 'typesense' needs typesense_api_key")
     return TypesenseSearchIndex(
-        settings.typesense_url,
+        settings.typesense_urls,
         api_key=settings.typesense_api_key.get_secret_value(),
         collection=settings.typesense_collection,
     )
