@@ -7,7 +7,6 @@ Which server answered is counted from SQLAlchemy's own statement events on each 
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -162,8 +161,3 @@ def test_a_lagging_replica_sends_reads_to_the_primary_until_it_catches_up(
         postgres_replica.run("SELECT pg_wal_replay_resume()")
     _until(lambda: reads.during(lambda: services.catalog.get_track(track_id))[0]["replica"], "back")
     assert services.catalog.get_track(track_id).track.popularity == 87
-
-
-def test_a_replica_needs_postgresql(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="database_replica_url needs PostgreSQL"):
-        load_settings(data_dir=tmp_path, database_replica_url="postgresql://127.0.0.1:5433/e")
