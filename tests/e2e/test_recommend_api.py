@@ -343,8 +343,12 @@ def test_a_node_without_the_model_store_answers_from_popularity_and_recovers(
         mixes = restarted.get("/api/v1/me/daily-mixes", headers=listener.auth)
         assert mixes.status_code == 200 and mixes.json()["items"]
 
-        # A new run publishes a model again: the node serves it from its next look.
-        services.recommend_batch.run(LocalRunner(1), [PlaylistKind.DISCOVER_WEEKLY])
+        # The next scheduled run would reuse the model in memory, but its files are gone: it
+        # trains and publishes a new one, which the node serves from its next look.
+        report = services.recommend_batch.run(
+            LocalRunner(1), [PlaylistKind.DAILY_MIX], reuse_model_for=timedelta(days=1)
+        )
+        assert report.model_version is not None and report.model_version in node.models.versions()
         assert node.models.refresh() is not None
         assert radio_source(restarted) == "model"
 
