@@ -311,6 +311,7 @@ def test_a_node_without_the_model_store_answers_from_popularity_and_recovers(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     services.recommend_batch.run(LocalRunner(1), list(PlaylistKind))
+    assert services.models.refresh() is not None  # as the node's next look would
     listener, seed = fans[0], catalog["rock"][0]
     # The model store goes: its versions deleted, a newer one that is only garbage left behind.
     models = services.settings.data_dir / "models"
