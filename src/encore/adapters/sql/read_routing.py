@@ -111,9 +111,8 @@ class ReplicaReads:
             if healthy:
                 log.info("catalog reads go to the replica again")
             else:
+                # Its pooled connections may be dead: the pool's pre-ping replaces them on checkout.
                 log.warning("catalog reads go to the primary: the replica is unusable, %s", reason)
-                if self._healthy is not None:
-                    self._replica.dispose()  # its pooled connections may be dead
         self._healthy = healthy
         return healthy
 
