@@ -41,6 +41,7 @@ from encore.adapters.sql.account_data import SqlExportSource, SqlTombstones
 from encore.adapters.sql.browsing import SqlSimilarTracks
 from encore.adapters.sql.engine import make_engine
 from encore.adapters.sql.operations import SqlOperationsReport
+from encore.adapters.sql.read_routing import ReplicaReads
 from encore.adapters.sql.recommend import (
     SqlGeneratedPlaylists,
     SqlInteractionSource,
@@ -130,6 +131,8 @@ class Services:
     route_limits: RouteLimits
     # Opened on first use, so that a node that never transcodes never connects to the queue.
     transcode_queue: "Callable[[], TranscodeQueue]"
+    # Where catalog reads go when a replica is configured (None: the primary, always).
+    replica_reads: ReplicaReads | None = None
     # Calls answered without Redis while it was unreachable, by component, for /metrics.
     redis_outages: list[RedisOutages] = field(default_factory=list)
     # Named probes for /healthz; each raises when its part is unwell.
@@ -153,6 +156,8 @@ class Services:
         self.pipeline.stop()
         self.events.close()
         self.search_index.close()
+        if self.replica_reads is not None:
+            self.replica_reads.close()
         self.engine.dispose()
 
 
@@ -172,6 +177,7 @@ def bootstrap(
     if run_migrations:
         migrate.upgrade(engine)
     uow = SqlUnitOfWorkFactory(engine)
+    replica_reads = _replica_reads(settings, engine)
     documents_cache, counters, limiter = _caches(settings)
     route_limits = RouteLimits(limiter, _route_limits(settings))
     login_guard = LoginGuard(
@@ -192,7 +198,7 @@ def bootstrap(
         signup_open=settings.signup_open,
         login_guard=login_guard,
     )
-    catalog = CatalogService(uow=uow)
+    catalog = CatalogService(uow=SqlUnitOfWorkFactory(engine, reads=replica_reads))
     documents = RenderedDocuments(documents_cache, ttl_s=settings.catalog_cache_ttl_s)
     catalog.on_change(documents.forget)
     library = LibraryService(uow=uow, track_details=catalog.get_tracks)
@@ -209,7 +215,9 @@ def bootstrap(
     )
     catalog.on_change(streams.forget)
     search_index = _search_index(settings)
-    search = SearchService(index=search_index, source=SqlDocumentSource(engine))
+    search = SearchService(
+        index=search_index, source=SqlDocumentSource(engine, bulk_reads=replica_reads)
+    )
     catalog.on_change(search.catalog_changed)
     library.on_change(lambda notice: search.playlists_changed([notice.playlist.id]))
     listening = ListeningService(
@@ -331,6 +339,7 @@ def bootstrap(
                 if isinstance(part, RedisCache | RedisRateLimiter)
             }.values()
         ),
+        replica_reads=replica_reads,
         health_checks={"database": database, "search": search_health},
     )
 
@@ -364,6 +373,19 @@ def _route_limits(settings: Settings) -> dict[RouteClass, Limit]:
         )
         for route_class in ROUTE_CLASSES
     }
+
+
+def _replica_reads(settings: Settings, primary: Engine) -> ReplicaReads | None:
+    if settings.database_replica_url is None:
+        return None
+    # A short connect timeout bounds what the one request that finds the replica gone waits.
+    replica = make_engine(settings.database_replica_url, connect_args={"connect_timeout": 2})
+    return ReplicaReads(
+        primary,
+        replica,
+        max_lag_s=settings.database_replica_max_lag_s,
+        recheck_s=settings.database_replica_recheck_s,
+    )
 
 
 def _now_playing(listening: ListeningService, user_id: str) -> Record | None:
@@ -488,7 +510,7 @@ def _search_index(settings: Settings) -> SearchIndex:
     if settings.typesense_api_key is None:
         raise ValueError("search_backend 'typesense' needs typesense_api_key")
     return TypesenseSearchIndex(
-        settings.typesense_url,
+        settings.typesense_urls,
         api_key=settings.typesense_api_key.get_secret_value(),
         collection=settings.typesense_collection,
     )

@@ -41,6 +41,25 @@ class Settings(BaseSettings):
         "`postgresql://encore@db.internal/encore` (psycopg 3); default: the SQLite file "
         "`encore.db` in the data directory",
     )
+    database_replica_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of a PostgreSQL streaming replica of `database_url` (made "
+        "with `pg_basebackup -R`). Catalog reads (tracks, albums, artists, a full search reindex) "
+        "go to it while it answers and keeps up, and to the primary otherwise; a listener's own "
+        "data is always read from the primary",
+    )
+    database_replica_max_lag_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="Most seconds the replica may lag behind the primary before catalog reads "
+        "go to the primary instead",
+    )
+    database_replica_recheck_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="Seconds between two probes of the replica's health and lag (in the "
+        "background: requests never wait for a replica that is down)",
+    )
     host: str = Field(default="127.0.0.1", description="Address `encore serve` listens on")
     port: int = Field(default=8080, ge=1, le=65535, description="Port `encore serve` listens on")
 
@@ -164,7 +183,11 @@ class Settings(BaseSettings):
         description="Search engine: `tantivy` (embedded, index in `DATA/search`) or `typesense` "
         "(a Typesense cluster; run `encore search reindex` after switching)",
     )
-    typesense_url: str = Field(default="http://127.0.0.1:8108", description="Typesense's URL")
+    typesense_url: str = Field(
+        default="http://127.0.0.1:8108",
+        description="Typesense's URL, or the URLs of every node of a Typesense cluster, "
+        "comma-separated (searches and writes fail over from a node that is down to the next)",
+    )
     typesense_api_key: SecretStr | None = Field(
         default=None,
         description='Typesense\'s API key (required with `search_backend = "typesense"`)',
@@ -358,6 +381,32 @@ class Settings(BaseSettings):
         # Cached catalog documents carry signed preview URLs: they must expire well before those.
         if self.catalog_cache_ttl_s * 2 > self.stream_url_ttl_s:
             raise ValueError("catalog_cache_ttl_s must be at most half of stream_url_ttl_s")
+        return self
+
+    @field_validator("typesense_url")
+    @classmethod
+    def _check_typesense_urls(cls, value: str) -> str:
+        for url in value.split(","):
+            if not url.strip().startswith(("http://", "https://")):
+                raise ValueError(f"typesense_url: {url.strip()!r} is not an http(s) URL")
+        return value
+
+    @property
+    def typesense_urls(self) -> list[str]:
+        return [url.strip() for url in self.typesense_url.split(",")]
+
+    @model_validator(mode="after")
+    def _replica_of_postgres(self) -> "Settings":
+        if self.database_replica_url is None:
+            return self
+        for name, url in (
+            ("database_url", self.database_url or ""),
+            ("database_replica_url", self.database_replica_url),
+        ):
+            if not url.startswith("postgresql"):
+                raise ValueError(
+                    f"database_replica_url needs PostgreSQL: {name} must be a postgresql:// URL"
+                )
         return self
 
     @property

@@ -2,8 +2,11 @@
 listeners play through the events API: popularity before any model, the model's playlists after
 a batch run, expiry, a failing run that leaves earlier playlists, and radio that hears skips."""
 
+import logging
+import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,13 +17,14 @@ from sqlalchemy import select
 from encore.adapters.compute.local import LocalRunner
 from encore.adapters.sql.recommend import SqlGeneratedPlaylists, SqlListeners
 from encore.adapters.sql.tables import recommend_runs
-from encore.bootstrap import Services
+from encore.api.app import create_app
+from encore.bootstrap import Services, bootstrap
 from encore.recommend.batch import RecommendBatch
 from encore.recommend.domain import GeneratedPlaylist, PlaylistKind, UserPartition
 from encore.recommend.ports import PartitionJob, Progress
 from encore.recommend.service import RecommendService
 from tests.e2e.catalog_fixture import add_tracks
-from tests.e2e.conftest import Listener
+from tests.e2e.conftest import FAST_PASSWORDS, Listener
 
 GENRES = ("rock", "jazz", "folk", "metal", "soul", "disco")
 EVENTS = "/api/v1/me/player/events"
@@ -301,3 +305,65 @@ def test_the_scheduler_makes_what_is_due_and_no_more(
     assert len(services.models.versions()) == 1
     assert services.recommend_scheduler.run_due() == 0
     assert len(services.models.versions()) == 1
+
+
+def test_a_node_without_the_model_store_answers_from_popularity_and_recovers(
+    client: TestClient,
+    services: Services,
+    fans: list[Listener],
+    catalog: dict[str, list[str]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    services.recommend_batch.run(LocalRunner(1), list(PlaylistKind))
+    assert services.models.refresh() is not None  # as the node's next look would
+    listener, seed = fans[0], catalog["rock"][0]
+    # The model store goes: its versions deleted, a newer one that is only garbage left behind.
+    models = services.settings.data_dir / "models"
+    shutil.rmtree(models)
+    broken = models / "29991231T000000Z-broken"
+    broken.mkdir(parents=True)
+    (broken / "ids.npz").write_bytes(b"not a model")
+    (broken / "COMPLETE").write_text('{"trainer": "hybrid"}')
+
+    def radio_source(node: TestClient) -> str:
+        made = node.post(
+            "/api/v1/radio", json={"seed_type": "track", "seed_id": seed}, headers=listener.auth
+        )
+        assert made.status_code == 201, made.text
+        answer = node.get(made.json()["next_url"] + "?limit=5", headers=listener.auth)
+        assert answer.status_code == 200, answer.text
+        assert len(answer.json()["tracks"]) == 5
+        source: str = answer.json()["source"]
+        return source
+
+    # The running node keeps the model it loaded; a node that starts now has none to load.
+    assert radio_source(client) == "model"
+    with caplog.at_level(logging.WARNING), _second_node(services) as (restarted, node):
+        assert radio_source(restarted) == "popularity"
+        assert "does not load" in caplog.text
+        assert "recommendations use popularity" in caplog.text
+        # The playlists made by the last run are stored: they are served as they were.
+        weekly = restarted.get(DW, headers=listener.auth)
+        assert weekly.status_code == 200 and weekly.json()["source"] == "model"
+        mixes = restarted.get("/api/v1/me/daily-mixes", headers=listener.auth)
+        assert mixes.status_code == 200 and mixes.json()["items"]
+
+        # The next scheduled run would reuse the model in memory, but its files are gone: it
+        # trains and publishes a new one, which the node serves from its next look.
+        report = services.recommend_batch.run(
+            LocalRunner(1), [PlaylistKind.DAILY_MIX], reuse_model_for=timedelta(days=1)
+        )
+        assert report.model_version is not None and report.model_version in node.models.versions()
+        assert node.models.refresh() is not None
+        assert radio_source(restarted) == "model"
+
+
+@contextmanager
+def _second_node(services: Services) -> Iterator[tuple[TestClient, Services]]:
+    """Another API node on the same data (a node started after the model store went)."""
+    node = bootstrap(services.settings, passwords=FAST_PASSWORDS)
+    try:
+        with TestClient(create_app(node), raise_server_exceptions=False) as client:
+            yield client, node
+    finally:
+        node.close()

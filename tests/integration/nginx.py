@@ -126,11 +126,13 @@ def start_edge(
     keys: Sequence[str],
     media_root: Path | None = None,
     origin: str | None = None,
+    port: int | None = None,
 ) -> Iterator[RunningNginx]:
     """Encore's edge, rendered from deploy/nginx: local mode over `media_root`, or origin mode
-    (proxy_cache) in front of `origin`. `keys` become ENCORE_STREAM_KEYS."""
+    (proxy_cache) in front of `origin`. `keys` become ENCORE_STREAM_KEYS; `port` (default: a
+    free one) lets an edge come back where it was."""
     nginx_program()
-    port = free_port()
+    port = port or free_port()
     state_dir = work_dir / "state"
     mode = "local" if origin is None else "origin"
     variables = {

@@ -86,3 +86,30 @@ def test_derived_keys_differ_per_purpose() -> None:
     master = b"m" * 32
     assert derive_key(master, "access-token") != derive_key(master, "signed-url")
     assert derive_key(master, "access-token") == derive_key(master, "access-token")
+
+
+def test_a_replica_needs_postgresql(tmp_path: Path) -> None:
+    replica = "postgresql://127.0.0.1:5433/encore"
+    with pytest.raises(ValueError, match="database_url must be a postgresql:// URL"):
+        load_settings(data_dir=tmp_path, database_replica_url=replica)
+    with pytest.raises(ValueError, match="database_replica_url must be a postgresql:// URL"):
+        load_settings(
+            data_dir=tmp_path,
+            database_url="postgresql://127.0.0.1/encore",
+            database_replica_url="sqlite:///x.db",
+        )
+    settings = load_settings(
+        data_dir=tmp_path,
+        database_url="postgresql://127.0.0.1/encore",
+        database_replica_url=replica,
+    )
+    assert settings.database_replica_url == replica
+
+
+def test_typesense_url_lists_a_clusters_nodes(tmp_path: Path) -> None:
+    one = load_settings(data_dir=tmp_path)
+    assert one.typesense_urls == ["http://127.0.0.1:8108"]
+    three = load_settings(data_dir=tmp_path, typesense_url="http://a:8108, http://b:8108,https://c")
+    assert three.typesense_urls == ["http://a:8108", "http://b:8108", "https://c"]
+    with pytest.raises(ValueError, match="'b:8108' is not an http"):
+        load_settings(data_dir=tmp_path, typesense_url="http://a:8108,b:8108")

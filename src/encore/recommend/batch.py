@@ -177,6 +177,10 @@ class RecommendBatch:
         serving = self._models.refresh()
         if serving is None or now - version_time(serving.version) > young:
             return None
+        if serving.version not in self._models.versions():
+            # Served from memory, but its files are gone: the jobs could not load it.
+            log.warning("model %s is no longer in the store: training a new one", serving.version)
+            return None
         if not np.array_equal(serving.track_ids, np.asarray(inputs.track_ids, dtype=np.str_)):
             return None  # the catalog changed since: its track numbers no longer hold
         if np.isin(serving.user_ids, np.asarray(inputs.user_ids, dtype=np.str_), invert=True).any():

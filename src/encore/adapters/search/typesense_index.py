@@ -3,16 +3,17 @@
 Names are folded and split by `encore.search.text` before Typesense sees them, as for the
 embedded index, so that both find "AC/DC" by "acdc" and "R.E.M." by "rem"; Typesense does its
 own prefix and typo matching (one typo from 4 letters, two from 8) and ranks by its text match,
-then popularity.
+then popularity. The index talks to every node of a cluster and fails over between them
+(`typesense_nodes`).
 """
 
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import httpx2 as httpx
 import orjson
 
 from encore.adapters.search.codec import decode, document_key, encode, visibility, visible_to
+from encore.adapters.search.typesense_nodes import TypesenseNodes
 from encore.search.model import Kind, Page, SearchDocument, SearchQuery
 from encore.search.ranking import title_stem
 from encore.search.text import fold, index_words, query_terms
@@ -59,11 +60,21 @@ def _quoted(value: str) -> str:
 
 class TypesenseSearchIndex:
     def __init__(
-        self, url: str, *, api_key: str, collection: str = "encore", timeout_s: float = 10.0
+        self,
+        url: str | Sequence[str],
+        *,
+        api_key: str,
+        collection: str = "encore",
+        timeout_s: float = 10.0,
+        connect_timeout_s: float = 1.0,
     ) -> None:
+        """`url`: one node's, or every node's of a cluster."""
         self._collection = collection
-        self._http = httpx.Client(
-            base_url=url.rstrip("/"), headers={"X-TYPESENSE-API-KEY": api_key}, timeout=timeout_s
+        self._http = TypesenseNodes(
+            [url] if isinstance(url, str) else url,
+            api_key=api_key,
+            timeout_s=timeout_s,
+            connect_timeout_s=connect_timeout_s,
         )
         self._ensure_collection()
 

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy.engine import Connection
 
+from encore.adapters.sql.read_routing import ReplicaReads
 from encore.adapters.sql.tables import (
     album_artists,
     albums,
@@ -40,8 +41,12 @@ def _year(value: Any) -> int | None:
 
 
 class SqlDocumentSource:
-    def __init__(self, engine: Engine) -> None:
+    """Search documents from the catalog. Documents for a change are read from `engine` (the
+    primary: they must show the change); a full reindex may read from `bulk_reads` (a replica)."""
+
+    def __init__(self, engine: Engine, *, bulk_reads: ReplicaReads | None = None) -> None:
         self._engine = engine
+        self._bulk: Engine | ReplicaReads = bulk_reads or engine
 
     def documents(
         self, *, track_ids: Sequence[str], album_ids: Sequence[str], artist_ids: Sequence[str]
@@ -72,8 +77,10 @@ class SqlDocumentSource:
             (playlists, self._playlists),
         ):
             after = ""
+            # Listeners' playlists are their own data: read where their edits are.
+            reads = self._engine if table is playlists else self._bulk
             while True:
-                with self._engine.connect() as connection:
+                with reads.connect() as connection:
                     ids = list(
                         connection.scalars(
                             select(table.c.id)
@@ -99,7 +106,7 @@ class SqlDocumentSource:
                         and_(tracks.c.popularity == after[0], tracks.c.id > after[1]),
                     )
                 )
-            with self._engine.connect() as connection:
+            with self._bulk.connect() as connection:
                 rows = connection.execute(
                     statement.order_by(tracks.c.popularity.desc(), tracks.c.id).limit(batch)
                 ).all()

@@ -32,6 +32,7 @@ from encore.adapters.sql.library import (
     SqlLikeRepository,
     SqlPlaylistRepository,
 )
+from encore.adapters.sql.read_routing import ReplicaReads
 from encore.adapters.sql.stats import SqlConsumerOffsets, SqlListeningStats
 from encore.adapters.sql.wrapped import SqlWrappedStore
 
@@ -56,15 +57,20 @@ class SqlUnitOfWork:
     follows: SqlFollowRepository
     erasure: SqlErasureRepository
 
-    def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
+    def __init__(
+        self, engine: Engine, *, readonly: bool = False, reads: ReplicaReads | None = None
+    ) -> None:
         self._engine = engine
         self._readonly = readonly
+        self._reads = reads
         self._connection: Connection | None = None
 
     def __enter__(self) -> Self:
-        connection = self._engine.connect()
         if self._readonly:
-            connection = connection.execution_options(**{READONLY: True})
+            reading = self._reads.connect() if self._reads else self._engine.connect()
+            connection = reading.execution_options(**{READONLY: True})
+        else:
+            connection = self._engine.connect()
         connection.begin()
         self._connection = connection
         self.users = SqlUserRepository(connection)
@@ -114,8 +120,12 @@ class SqlUnitOfWork:
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, engine: Engine) -> None:
+    """Units of work on `engine`; with `reads`, the read-only ones read from a replica (for
+    domains whose reads may lag their writes a little: the catalog, not a listener's own data)."""
+
+    def __init__(self, engine: Engine, *, reads: ReplicaReads | None = None) -> None:
         self.engine = engine
+        self.reads = reads
 
     def __call__(self, *, readonly: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, readonly=readonly)
+        return SqlUnitOfWork(self.engine, readonly=readonly, reads=self.reads)
