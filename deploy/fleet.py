@@ -273,8 +273,9 @@ class Fleet:
             }
         if self.spec.transcode_workers:
             values |= {"transcode_queue": "nats", "import_runs_workers": False}
-        # TODO(issue 10, branch ha): database_replica_url (a streaming replica started by the
-        # fleet) and the Typesense cluster's nodes belong here once those settings land.
+        # Not started by the fleet yet: a streaming replica (`database_replica_url`, see
+        # tests/integration/test_replica_reads.py) and a Typesense cluster (`typesense_url` with
+        # several nodes, tests/typesense_server.py); `extra_settings` can point at them.
         values |= dict(self.spec.extra_settings)
         return {key: value for key, value in values.items() if value is not None}
 
