@@ -73,6 +73,8 @@ class FleetSpec:
     # The Redis every node shares its caches and rate-limit buckets in; the fleet's keys take a
     # prefix of their own, so fleets (and tests) can share one server. None: in-process caches.
     redis_url: str | None = DEFAULT_REDIS_URL
+    # A redis-server of the fleet's own instead of redis_url: for faults, which stop it.
+    private_redis: bool = False
     # Settings every process gets on top of the fleet's own.
     extra_settings: Mapping[str, Any] = field(default_factory=dict)
     # `encore worker transcode` processes on the fleet's JetStream work queue; 0 leaves the queue
@@ -113,6 +115,7 @@ class Fleet:
         self.edge_port = free_port()
         self.node_ports = [free_port() for _ in range(self.spec.api_nodes)]
         self.nats_port = free_port()
+        self.redis_port = free_port() if self.spec.private_redis else None
         self.typesense_port = free_port()
         self.typesense_api_key = secrets.token_hex(16)
         # Every node signs and checks with the same secrets, as a real fleet's must.
@@ -178,6 +181,8 @@ class Fleet:
             # The servers start while the schema is migrated: both take seconds.
             nats_health = self._start_nats()
             typesense_health = self._start_typesense()
+            if self.redis_port is not None:
+                self.start_redis()
             self.write_settings()
             # Migrated once, before any node starts: nodes racing to migrate would clash. (What
             # `encore migrate` does, here in-process: a second interpreter costs seconds.)
@@ -213,6 +218,31 @@ class Fleet:
         if wait:
             self._wait_http(started.name, f"{self.node_url(index)}/healthz")
         return started
+
+    def start_redis(self) -> None:
+        """Start (or restart, on its port) the fleet's own redis-server, which keeps nothing on
+        disk: a restart loses the caches and rate-limit buckets, as a real one may."""
+        program = shutil.which("redis-server", path="/usr/bin:/usr/sbin:/usr/local/bin")
+        if program is None or self.redis_port is None:
+            raise FleetUnavailable("no redis-server program (apt-get install redis-server)")
+        port = self.redis_port
+        self._launch(
+            "redis",
+            [program, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir)],
+            port=port,
+        )  # fmt: skip
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline or not self.processes["redis"].alive():
+                    raise FleetUnavailable(
+                        f"redis exited: {_tail(self.processes['redis'].log_path)}"
+                    ) from None
+                time.sleep(0.05)
 
     def start_nats(self) -> None:
         """Start (or restart, on its port and store) the fleet's nats-server."""
@@ -265,10 +295,15 @@ class Fleet:
                 "s3_region": s3.region,
                 "s3_bucket": s3.bucket,
             }
-        if self.spec.redis_url is not None:
+        redis_url = (
+            f"redis://127.0.0.1:{self.redis_port}/0"
+            if self.redis_port is not None
+            else self.spec.redis_url
+        )
+        if redis_url is not None:
             values |= {
                 "cache_backend": "redis",
-                "redis_url": self.spec.redis_url,
+                "redis_url": redis_url,
                 "redis_key_prefix": self.redis_key_prefix,
             }
         if self.spec.transcode_workers:
@@ -488,7 +523,7 @@ def _admin_connection(admin_url: str) -> Iterator[Any]:
 
 
 def _stop_rank(name: str) -> int:
-    order = ("nginx", "api-", "transcode-", "consumers", "typesense", "nats")
+    order = ("nginx", "api-", "transcode-", "consumers", "typesense", "redis", "nats")
     return next((rank for rank, prefix in enumerate(order) if name.startswith(prefix)), 0)
 
 

@@ -1,7 +1,8 @@
 """The scale topology on this machine under a short mixed load (the reduced form of
 `bench/soak.py`): two API nodes behind nginx, PostgreSQL, NATS JetStream, Typesense, the
-consumers in a process of their own. Nothing may fail, and every listening event and playlist
-edit the fleet acknowledged must be in the database once the consumers have drained."""
+consumers in a process of their own, Redis for the shared caches and limits. Nothing may fail,
+every listening event and playlist edit the fleet acknowledged must be in the database once the
+consumers have drained, and bad input thrown at the fleet afterwards gets only 4xx answers."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 from deploy.fleet import Fleet, FleetSpec, FleetUnavailable
 from tests import servers
+from tests.soak.bad_inputs import throw
 from tests.soak.generator import MIX
 from tests.soak.run import run_mixed_load
 from tests.soak.workload import seed
@@ -19,6 +21,7 @@ pytestmark = [
     pytest.mark.nats,
     pytest.mark.nginx,
     pytest.mark.typesense,
+    pytest.mark.redis,
     pytest.mark.slow,
 ]
 
@@ -63,3 +66,8 @@ def test_the_fleet_loses_nothing_under_mixed_load(fleet: Fleet, tmp_path: Path) 
     assert (kept.edits_lost, kept.edits_stored) == (0, kept.edits_acknowledged)
     # nginx spread the load: each node did real work, not just its health checks.
     assert all(_cpu_s(pid) - spent > 0.5 for pid, spent in zip(nodes, before, strict=True))
+
+    # Bad input through the same front: refused with a 4xx, every case, on either node.
+    bad = throw(plan, count=3 * 19)
+    assert bad.wrong == []
+    assert len(bad.by_case) == 19
