@@ -128,3 +128,25 @@ def test_no_surface_offers_a_track_without_audio_or_licence(
     # Similar tracks are asked for by no one in particular: only audio counts.
     assert similar
     assert not set(similar) & silent
+
+
+def test_a_daily_mix_falls_back_on_familiar_tracks_and_is_never_empty(
+    services: Services, client: TestClient, listener: Listener
+) -> None:
+    # Nothing playable at all: no mix, rather than a mix with nothing in it.
+    album(services, "rock", "Silent Band", audio=False)
+    answer = client.get("/api/v1/me/daily-mixes", headers=listener.auth)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["items"] == []
+
+    # A small catalog the listener has played all of: the popularity mix is made of the
+    # familiar tracks (Discover Weekly, which never repeats what was played lately, is empty).
+    heard = album(services, "jazz", "Only Band", audio=True)
+    play(client, listener, heard)
+    services.pipeline.catch_up()
+    mixes = client.get("/api/v1/me/daily-mixes", headers=listener.auth).json()["items"]
+    assert len(mixes) == 1
+    assert {t["id"] for t in mixes[0]["tracks"]} <= set(heard)
+    assert mixes[0]["tracks"]
+    weekly = client.get("/api/v1/playlists/discover-weekly", headers=listener.auth).json()
+    assert not {t["id"] for t in weekly["tracks"]} & set(heard)

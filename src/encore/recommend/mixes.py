@@ -132,7 +132,11 @@ def daily_mixes(generation: Generation, users: NDArray[np.int64]) -> list[Genera
     mixed = {user for user, count in slots.items() if count > 0}
     for user in users.tolist():
         if user not in mixed:
-            made.append(_popular_mix(generation, user))
+            mix = _popular_mix(generation, user)
+            # None stored when nothing new is playable: serving then makes one on the spot,
+            # familiar tracks included (`RecommendService.daily_mixes`).
+            if mix.track_ids:
+                made.append(mix)
     return made
 
 

@@ -53,7 +53,7 @@ class RecommendService:
         if stored and stored[0].description == POPULAR_DESCRIPTION.format(country=country):
             return stored[0]
         when = period(PlaylistKind.DISCOVER_WEEKLY, now, zone)
-        tracks = self._popular_mix(user_id, country, now)
+        tracks = self._popular_mix(user_id, country, now, familiar=False)
         self._playlists.replace(
             [
                 GeneratedPlaylist(
@@ -79,13 +79,16 @@ class RecommendService:
             return stored
         country, zone = self._locate(user_id)
         when = period(PlaylistKind.DAILY_MIX, now, zone)
+        tracks = self._popular_mix(user_id, country, now, familiar=True)
+        if not tracks:
+            return []  # nothing playable here at all: no mix rather than an empty one
         return [
             StoredPlaylist(
                 None,
                 PlaylistKind.DAILY_MIX,
                 popular_mix_name(country),
                 f"Popular in {country} today",
-                self._popular_mix(user_id, country, now),
+                tracks,
                 Source.POPULARITY,
                 now,
                 when.expires_at,
@@ -119,13 +122,17 @@ class RecommendService:
             raise NotFound("No such user", user_id=user_id)
         return found
 
-    def _popular_mix(self, user_id: str, country: str, now: datetime) -> tuple[str, ...]:
+    def _popular_mix(
+        self, user_id: str, country: str, now: datetime, *, familiar: bool
+    ) -> tuple[str, ...]:
+        """The country's popular playable tracks the listener has not played lately. With
+        `familiar` (a Daily Mix mixes the new with the familiar) what they have played fills
+        the rest, so that a small catalog still makes a mix; Discover Weekly never has them."""
         spared = self._listeners.spared(user_id, since=now - RECENT)
-        pool = [
-            t
-            for t in self._listeners.popular_tracks(country, now=now, limit=POPULAR_POOL)
-            if t not in spared
-        ]
+        popular = self._listeners.popular_tracks(country, now=now, limit=POPULAR_POOL)
+        pool = [t for t in popular if t not in spared]
+        if familiar:
+            pool += [t for t in popular if t in spared]
         return self._capped(pool, per_artist=PER_ARTIST, per_genre=PER_GENRE)
 
     def _capped(self, pool: list[str], *, per_artist: int, per_genre: int) -> tuple[str, ...]:
