@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from encore.api.app import create_app
 from encore.bootstrap import Services
-from tests.e2e.conftest import Listener
+from tests.e2e.conftest import LOOPBACK, Listener
 from tests.redis_servers import PrivateRedis, drop_prefix, shared_redis_url, unique_prefix
 
 pytestmark = pytest.mark.redis
@@ -73,7 +73,7 @@ def test_the_api_keeps_answering_while_redis_is_away(
     server.start()
     try:
         settings = fleet_settings(tmp_path, server.url, "encore:")
-        with TestClient(create_app(make_services(**settings))) as client:
+        with TestClient(create_app(make_services(**settings)), client=LOOPBACK) as client:
             ada = Listener(client, "ada@example.com")
             assert metric(client, "encore_redis_down", "cache") == 0
             server.stop()
