@@ -5,6 +5,7 @@ latter marked `postgres`, so `-m 'not postgres'` leaves it out). Both schemas co
 Alembic migrations, never from `metadata.create_all`, so the tests also exercise the migrations.
 """
 
+import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,6 +21,15 @@ from tests import servers
 # PostgreSQL sessions run in a zone with an odd offset, so that a timestamp that is not converted
 # back to UTC shows (servers are often set to local time).
 POSTGRES_SESSION_TIMEZONE = "America/St_Johns"
+
+
+@pytest.fixture(autouse=True)
+def _log_records_as_found() -> Iterator[None]:
+    """A command run in-process (`encore serve`, `consume`, ...) installs log cleaning for the
+    whole process (`log_hygiene.install`): each test starts with the record factory as found."""
+    factory = logging.getLogRecordFactory()
+    yield
+    logging.setLogRecordFactory(factory)
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,9 @@ from pathlib import Path
 import imageio_ffmpeg
 import pytest
 
-from tests.e2e.conftest import make_services, services
+from tests.e2e.conftest import make_services, migrated_database, services
 
-__all__ = ["make_services", "music", "services"]
+__all__ = ["make_services", "migrated_database", "music", "services"]
 
 # Two short tagged pieces, as a reader's own music folder would hold (FLAC and MP3).
 TRACKS = [

@@ -63,7 +63,15 @@ class World:
 
 def _open(data: Path, *, start: bool) -> World:
     services = bootstrap(
-        load_settings(data_dir=data, login_attempts_per_minute=10_000, recommend_check_s=0),
+        # Rate limits off: the matrix asks far more often than a listener may, and its subject
+        # is who may do what, not how often (tests/e2e/test_rate_limits.py has that).
+        load_settings(
+            data_dir=data,
+            login_attempts_per_minute=10_000,
+            rate_limits=False,
+            login_delay_max_s=0,
+            recommend_check_s=0,
+        ),
         passwords=FAST_PASSWORDS,
     )
     app = create_app(services)

@@ -173,23 +173,15 @@ def test_an_import_goes_through_the_queue_and_a_corrupt_source_is_dead_lettered(
 def test_a_worker_killed_mid_transcode_leaves_its_job_to_another(tmp_path: Path) -> None:
     library = tmp_path / "music"
     library.mkdir()
-    # 15 s of it: long enough to be caught mid-encode, short enough to redo quickly.
+    # Three times over, over two minutes: encoding it takes long enough to be caught midway
+    # on a quiet machine too (15 s of it was done before a poll could see it), and is still
+    # quick to redo.
     subprocess.run(
-        [
-            find_ffmpeg(),
-            "-loglevel",
-            "error",
-            "-i",
-            LONG,
-            "-t",
-            "15",
-            "-c",
-            "copy",
-            library / "dance.ogg",
-        ],
+        [find_ffmpeg(), "-loglevel", "error", "-stream_loop", "2", "-i", LONG,
+         "-c", "copy", library / "dance.ogg"],
         check=True,
         timeout=30,
-    )
+    )  # fmt: skip
     data = tmp_path / "data"
     env = settings_env("sqlite", ENCORE_IMPORT_RUNS_WORKERS="false", ENCORE_TRANSCODE_LEASE_S="1")
     services = open_services(data, env)
