@@ -26,6 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.soak.bad_inputs import BadInputResult, throw
 from tests.soak.faults import Fault, inject_all, windows
 from tests.soak.run import SoakResult, run_mixed_load
 from tests.soak.workload import seed
@@ -112,12 +113,15 @@ def main() -> None:
                     start_at=start_at,
                 )
                 injector.join()
-    report(result, windows(result, schedule, seconds), arguments, seconds, machine)
+                # Then bad input through the same front, ten of each kind, after the faults.
+                bad = throw(plan, count=190)
+    report(result, windows(result, schedule, seconds), bad, arguments, seconds, machine)
 
 
 def report(
     result: SoakResult,
     rows: list[dict[str, Any]],
+    bad: BadInputResult,
     arguments: argparse.Namespace,
     seconds: float,
     machine: dict[str, Any],
@@ -146,6 +150,7 @@ def report(
             ["failed requests, all faults", result.errors],
             ["events acknowledged / lost", f"{kept.events_acknowledged} / {kept.events_lost}"],
             ["edits acknowledged / lost", f"{kept.edits_acknowledged} / {kept.edits_lost}"],
+            ["bad inputs tried / not refused", f"{bad.tried} / {len(bad.wrong)}"],
         ],
     )
     path = write_results(
@@ -153,12 +158,15 @@ def report(
         {
             "parameters": {"rate": arguments.rate, "seconds": seconds, "quick": arguments.quick},
             "faults": rows,
+            "bad_inputs": bad.as_dict(),
             "result": result.as_dict(),
         },
         machine=machine,
     )
     print(f"results: {path}")
-    if kept.events_lost or kept.edits_lost:
+    if bad.wrong:
+        print("bad inputs not refused:", *bad.wrong, sep="\n  ")
+    if kept.events_lost or kept.edits_lost or bad.wrong:
         sys.exit(1)
 
 
