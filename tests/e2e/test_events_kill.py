@@ -109,8 +109,10 @@ def _send(
             )
             answer = connection.getresponse()
             body = answer.read()
-        except OSError:
-            return  # killed: this batch was never acknowledged
+        except (OSError, http.client.HTTPException):
+            # Killed, before the answer or midway through its body (IncompleteRead): this
+            # batch was never acknowledged.
+            return
         assert answer.status == 202, body
         acked.extend(str(e["id"]) for e in events)
         number += 1

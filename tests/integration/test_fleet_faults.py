@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from deploy.fleet import Fleet, FleetSpec, FleetUnavailable
-from tests import servers
+from deploy.fleet import Fleet
+from tests.integration.fleet import running_fleet
 from tests.soak.faults import Fault, inject_all, windows
 from tests.soak.run import run_mixed_load
 from tests.soak.workload import seed
@@ -31,18 +31,8 @@ QUIET_END_S = 5  # the load's last seconds, after every fault, must have no fail
 
 @pytest.fixture
 def fleet(tmp_path: Path) -> Iterator[Fleet]:
-    admin_url = servers.postgres_admin_url()
-    servers.check_postgres(admin_url)
-    spec = FleetSpec(api_nodes=2, postgres_admin_url=admin_url, private_redis=True)
-    started = Fleet(tmp_path / "fleet", spec)
-    try:
-        started.start()
-    except FleetUnavailable as error:
-        servers.require_server("the fleet's servers", str(error))
-    try:
+    with running_fleet(tmp_path / "fleet", api_nodes=2, private_redis=True) as started:
         yield started
-    finally:
-        started.stop()
 
 
 def test_the_fleet_recovers_from_each_fault_and_loses_nothing(fleet: Fleet, tmp_path: Path) -> None:

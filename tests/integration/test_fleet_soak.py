@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from deploy.fleet import Fleet, FleetSpec, FleetUnavailable
-from tests import servers
+from deploy.fleet import Fleet
+from tests.integration.fleet import running_fleet
 from tests.soak.bad_inputs import throw
 from tests.soak.generator import MIX
 from tests.soak.run import run_mixed_load
@@ -31,17 +31,8 @@ SECONDS = 12.0
 
 @pytest.fixture
 def fleet(tmp_path: Path) -> Iterator[Fleet]:
-    admin_url = servers.postgres_admin_url()
-    servers.check_postgres(admin_url)
-    started = Fleet(tmp_path / "fleet", FleetSpec(api_nodes=2, postgres_admin_url=admin_url))
-    try:
-        started.start()
-    except FleetUnavailable as error:
-        servers.require_server("the fleet's servers", str(error))
-    try:
+    with running_fleet(tmp_path / "fleet", api_nodes=2) as started:
         yield started
-    finally:
-        started.stop()
 
 
 def _cpu_s(pid: int) -> float:
