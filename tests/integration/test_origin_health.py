@@ -7,7 +7,6 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,39 +22,20 @@ from encore.streaming.cdn import OriginSelector
 from tests.builders import make_album, make_artist, make_rendition, make_track
 from tests.e2e.conftest import FAST_PASSWORDS, Listener
 from tests.integration.nginx import free_port, start_edge
-
-
-class Origin:
-    def __init__(self) -> None:
-        self.status = 200
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.send_response(owner.status)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                return None
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+from tests.status_server import StatusServer
 
 
 @pytest.fixture
-def origins() -> Iterator[tuple[Origin, Origin]]:
-    made = Origin(), Origin()
+def origins() -> Iterator[tuple[StatusServer, StatusServer]]:
+    made = StatusServer(), StatusServer()
     yield made
     for origin in made:
         origin.close()
 
 
-def test_a_failing_origin_is_skipped_until_it_recovers(origins: tuple[Origin, Origin]) -> None:
+def test_a_failing_origin_is_skipped_until_it_recovers(
+    origins: tuple[StatusServer, StatusServer],
+) -> None:
     first, second = origins
     selector = OriginSelector({"eu": [first.url, second.url]})
     checker = OriginHealthChecker(selector, path="/healthz", interval_s=60, failures_to_down=2)
@@ -70,7 +50,7 @@ def test_a_failing_origin_is_skipped_until_it_recovers(origins: tuple[Origin, Or
     assert selector.choose("eu") == first.url
 
 
-def test_an_unreachable_origin_is_marked_down(origins: tuple[Origin, Origin]) -> None:
+def test_an_unreachable_origin_is_marked_down(origins: tuple[StatusServer, StatusServer]) -> None:
     first, second = origins
     gone = first.url
     first.close()

@@ -1,54 +1,28 @@
 """Failover between the nodes of a Typesense cluster, against plain HTTP servers standing in for
 nodes: one gone, one not ready (503), one that answers."""
 
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx2 as httpx
 import pytest
 
 from encore.adapters.search.typesense_nodes import TypesenseNodes
 from tests.integration.nginx import free_port
-
-
-class Node:
-    def __init__(self, status: int) -> None:
-        self.status = status
-        self.requests = 0
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                owner.requests += 1
-                body = b'{"ok": true}'
-                self.send_response(owner.status)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                return None
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+from tests.status_server import StatusServer
 
 
 @pytest.fixture
-def nodes() -> Iterator[tuple[Node, Node]]:
-    made = Node(503), Node(200)
+def nodes() -> Iterator[tuple[StatusServer, StatusServer]]:
+    made = StatusServer(503), StatusServer(200)
     yield made
     for node in made:
         node.close()
 
 
-def test_a_request_moves_past_a_dead_node_and_a_lagging_one(nodes: tuple[Node, Node]) -> None:
+def test_a_request_moves_past_a_dead_node_and_a_lagging_one(
+    nodes: tuple[StatusServer, StatusServer],
+) -> None:
     lagging, healthy = nodes
     dead = f"http://127.0.0.1:{free_port()}"
     client = TypesenseNodes([dead, lagging.url, healthy.url], api_key="k", timeout_s=2)
@@ -64,7 +38,9 @@ def test_a_request_moves_past_a_dead_node_and_a_lagging_one(nodes: tuple[Node, N
         client.close()
 
 
-def test_when_no_node_can_serve_the_caller_sees_why(nodes: tuple[Node, Node]) -> None:
+def test_when_no_node_can_serve_the_caller_sees_why(
+    nodes: tuple[StatusServer, StatusServer],
+) -> None:
     lagging, _ = nodes
     client = TypesenseNodes([lagging.url], api_key="k", timeout_s=2)
     try:
