@@ -7,6 +7,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from encore.accounts.model import Principal
 from encore.accounts.service import AccountService
+from encore.api.rate_limits import PRINCIPAL
 from encore.bootstrap import Services
 from encore.catalog.service import CatalogService
 from encore.errors import NotAuthenticated
@@ -22,6 +23,10 @@ async def _services(request: Request) -> Services:
 async def _principal(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Principal:
     if not token:
         raise NotAuthenticated("Sign in first: send `Authorization: Bearer <access token>`")
+    # A rate-limited route's token was verified already, in front of the router.
+    verified: Principal | None = request.scope.get(PRINCIPAL)
+    if verified is not None:
+        return verified
     services: Services = request.app.state.services
     return services.access_tokens.verify(token)
 
