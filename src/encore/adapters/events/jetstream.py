@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 import orjson
 
+from encore.adapters.loop_thread import LoopThread
 from encore.errors import Unavailable
 from encore.events import Event, Payload
 
@@ -62,11 +63,7 @@ class JetStreamEventLog:
         self._stream = stream
         # The server deletes a reader's pull consumer after this long without a fetch.
         self._idle_reader_s = idle_reader_s
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="jetstream", daemon=True
-        )
-        self._thread.start()
+        self._loop = LoopThread("jetstream")
         # (topic, the offset a reader got to) -> its chain: each consumer reading a topic
         # follows its own, so consumers at different offsets never make each other start over.
         self._readers: dict[tuple[str, int], _Chain] = {}
@@ -86,12 +83,11 @@ class JetStreamEventLog:
             self._js = self._nc.jetstream()
             self._run(self._ensure_stream())
         except BaseException:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join()
+            self._loop.stop()
             raise
 
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+        return self._loop.run(coroutine)
 
     async def _ensure_stream(self) -> None:
         from nats.js.api import StorageType, StreamConfig
@@ -124,9 +120,7 @@ class JetStreamEventLog:
     def publish(self, topic: str, payload: Payload) -> None:
         # Sent for acknowledgement without waiting for it; `flush` waits for every one.
         body, _ = self._encode([payload])
-        asyncio.run_coroutine_threadsafe(
-            self._js.publish_async(self._subject(topic), body), self._loop
-        )
+        self._loop.submit(self._js.publish_async(self._subject(topic), body))
 
     def publish_durably(self, topic: str, payloads: Sequence[Payload]) -> None:
         from nats.errors import Error as NatsError
@@ -257,14 +251,12 @@ class JetStreamEventLog:
         self._run(self._js.delete_stream(self._stream))
 
     def close(self) -> None:
-        if not self._thread.is_alive():
+        if not self._loop.running:
             return
         try:
             self._run(self._close())
         finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join()
-            self._loop.close()
+            self._loop.stop()
 
 
 async def _unsubscribe(subscription: Any) -> None:

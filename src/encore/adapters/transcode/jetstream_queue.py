@@ -17,7 +17,6 @@ Dead letters are keys of `<stream>_DEAD`: the job, its attempts and its last err
 nats-py is asynchronous; like the event log, the adapter runs its own loop on a thread.
 """
 
-import asyncio
 import hashlib
 import logging
 import threading
@@ -29,6 +28,7 @@ from typing import Any, TypeVar
 
 import orjson
 
+from encore.adapters.loop_thread import LoopThread
 from encore.catalog.transcoding import (
     WORKER_STOPPED,
     DeadLetter,
@@ -69,11 +69,7 @@ class JetStreamTranscodeQueue:
         self._policy = policy
         self._stream = stream
         self._subject = f"{stream}.jobs"
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="transcode-queue", daemon=True
-        )
-        self._thread.start()
+        self._loop = LoopThread("transcode-queue")
         self._fetch_lock = threading.Lock()
         try:
             self._run(self._connect(url, connect_timeout_s))
@@ -81,11 +77,11 @@ class JetStreamTranscodeQueue:
         except BaseException:
             if hasattr(self, "_nc"):
                 self._run(self._nc.close())
-            self._stop_loop()
+            self._loop.stop()
             raise
 
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+        return self._loop.run(coroutine)
 
     def _call(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run `coroutine`; a failure of NATS itself is a `QueueUnavailable`."""
@@ -332,17 +328,12 @@ class JetStreamTranscodeQueue:
         await self._js.delete_key_value(f"{self._stream}_DEAD")
 
     def close(self) -> None:
-        if not self._thread.is_alive():
+        if not self._loop.running:
             return
         try:
             self._run(self._nc.close())
         finally:
-            self._stop_loop()
-
-    def _stop_loop(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join()
-        self._loop.close()
+            self._loop.stop()
 
 
 def _held(taken: TakenJob) -> _Held:
